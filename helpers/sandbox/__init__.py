@@ -1,0 +1,25 @@
+"""The offline sandbox: an identity provider that speaks Auth0's protocol (and, later, a GraphQL API).
+
+>>> from helpers.sandbox import start_sandbox
+>>> sandbox = start_sandbox()        # background threads; reused if already running
+>>> sandbox.idp_url                  # 'http://localhost:PORT/'
+>>> sandbox.clock.advance(3600)      # every token is an hour older
+>>> sandbox.stop()
+"""
+from .clock import Clock
+from .idp_app import IdentityProvider, create_idp_app, issuer_for
+from .keys import KeyRing
+from .runner import Sandbox, start_sandbox
+from .seed import Seed, load_seed
+
+__all__ = [
+    "Clock",
+    "IdentityProvider",
+    "KeyRing",
+    "Sandbox",
+    "Seed",
+    "create_idp_app",
+    "issuer_for",
+    "load_seed",
+    "start_sandbox",
+]

@@ -1,0 +1,50 @@
+"""``python -m helpers.sandbox``: run the sandbox in the foreground.
+
+The first line on stdout is one JSON object (``idp_url``, ``api_url``, ``spa_client_id``,
+``m2m_client_id``, ``m2m_client_secret``, ``api_audience``, ``connection``, ``users``, ...).
+Scripts read it; its keys are only ever added to. Ctrl-C or SIGTERM stops the servers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+
+from .runner import start_sandbox
+from .seed import DEFAULT_TENANT_FILE, SeedError
+from .server import PortInUse
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.sandbox", description=__doc__.splitlines()[0])
+    parser.add_argument("--idp-port", type=int, default=0, help="identity provider port (0 = any free port)")
+    parser.add_argument("--api-port", type=int, default=0, help="GraphQL API port (0 = any free port)")
+    parser.add_argument("--seed", default=str(DEFAULT_TENANT_FILE), help="tenant seed file (JSON)")
+    args = parser.parse_args(argv)
+    for name in ("idp_port", "api_port"):
+        if not 0 <= getattr(args, name) <= 65535:
+            parser.error(f"--{name.replace('_', '-')} must be between 0 and 65535")
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        sandbox = start_sandbox(idp_port=args.idp_port, api_port=args.api_port, seed_path=args.seed, quiet=False)
+    except (PortInUse, SeedError, OSError) as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(sandbox.info()), flush=True)
+    print(f"Sandbox identity provider on {sandbox.idp_url}. Ctrl-C stops it.", file=sys.stderr, flush=True)
+    while not stop.wait(0.5):
+        if not sandbox.running:
+            print("sandbox: a server stopped unexpectedly", file=sys.stderr)
+            return 1
+    sandbox.stop()
+    print("Sandbox stopped.", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""What the identity provider remembers between requests: users, codes, sessions, refresh tokens."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+from .clock import Clock
+from .seed import Seed, User
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A checked ``/authorize`` request waiting for the user to log in (a login transaction)."""
+
+    tx_id: str
+    client_id: str
+    redirect_uri: str
+    response_types: frozenset[str]
+    response_mode: str
+    scope: tuple[str, ...]
+    audience: str | None
+    state: str | None
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    prompt: str | None
+    connection: str | None
+    max_age: int | None
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class Login:
+    """Who logged in, for which client and with what request: the input of token minting."""
+
+    user_id: str
+    client_id: str
+    scope: tuple[str, ...]
+    audience: str | None
+    nonce: str | None = None
+    sid: str | None = None
+    auth_time: int | None = None
+    include_auth_time: bool = False
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    """A one-time code, bound to the client, the redirect URI and the PKCE challenge."""
+
+    login: Login
+    redirect_uri: str
+    code_challenge: str | None
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    login: Login
+
+
+@dataclass(frozen=True)
+class OpaqueAccessToken:
+    """An access token issued without an audience: a random string only ``/userinfo`` accepts."""
+
+    login: Login
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class Session:
+    """The login session behind the ``auth0`` cookie (single sign-on, ``prompt=none``)."""
+
+    sid: str
+    user_id: str
+    auth_time: int
+    expires_at: float
+
+
+@dataclass
+class StoredUser:
+    user: User
+    password_salt: bytes = b""
+    password_hash: bytes = b""
+
+
+def new_id(nbytes: int = 24) -> str:
+    """An unguessable identifier (base64url)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+@dataclass
+class IdpStore:
+    """All mutable state of one identity provider. Every method is atomic (one lock)."""
+
+    seed: Seed
+    clock: Clock
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _users: dict[str, StoredUser] = field(default_factory=dict, repr=False)
+    _transactions: dict[str, AuthorizationRequest] = field(default_factory=dict, repr=False)
+    _codes: dict[str, AuthorizationCode] = field(default_factory=dict, repr=False)
+    _redeemed_codes: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict, repr=False)
+    _opaque_tokens: dict[str, OpaqueAccessToken] = field(default_factory=dict, repr=False)
+    _sessions: dict[str, Session] = field(default_factory=dict, repr=False)
+    _upstream_codes: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for user in self.seed.users:
+            self.add_user(replace(user))
+
+    # users -------------------------------------------------------------------------------
+    def add_user(self, user: User) -> User:
+        """Store a user; a database user's password is kept only as a salted hash."""
+        stored = StoredUser(user)
+        if user.password is not None:
+            stored.password_salt = secrets.token_bytes(16)
+            stored.password_hash = self._hash(user.password, stored.password_salt)
+            user.password = None
+        with self._lock:
+            if user.user_id in self._users:
+                raise ValueError(f"user {user.user_id} exists")
+            self._users[user.user_id] = stored
+        return user
+
+    def user(self, user_id: str) -> User | None:
+        with self._lock:
+            stored = self._users.get(user_id)
+        return stored.user if stored else None
+
+    def find_user(self, connection: str, email: str) -> User | None:
+        """The user of ``connection`` with this email (Auth0 compares emails case-insensitively)."""
+        wanted = email.strip().lower()
+        with self._lock:
+            for stored in self._users.values():
+                if stored.user.connection == connection and stored.user.email.lower() == wanted:
+                    return stored.user
+        return None
+
+    def users_of(self, connection: str) -> list[User]:
+        with self._lock:
+            return [s.user for s in self._users.values() if s.user.connection == connection]
+
+    def check_password(self, connection: str, email: str, password: str) -> User | None:
+        """The user if the password is right, else ``None`` (same work either way)."""
+        found = self.find_user(connection, email)
+        with self._lock:
+            stored = self._users.get(found.user_id) if found else None
+        salt = stored.password_salt if stored and stored.password_hash else b"\0" * 16
+        digest = self._hash(password, salt)
+        if stored and stored.password_hash and hmac.compare_digest(digest, stored.password_hash):
+            return stored.user
+        return None
+
+    def _hash(self, password: str, salt: bytes) -> bytes:
+        # Sandbox cost: a real provider uses a slow hash (bcrypt) with a high work factor.
+        return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, self.seed.settings.password_hash_iterations)
+
+    # login transactions ------------------------------------------------------------------
+    def save_transaction(self, request: AuthorizationRequest) -> None:
+        with self._lock:
+            self._transactions[request.tx_id] = request
+
+    def transaction(self, tx_id: str) -> AuthorizationRequest | None:
+        with self._lock:
+            request = self._transactions.get(tx_id)
+        if request and request.expires_at <= self.clock.now():
+            return None
+        return request
+
+    def finish_transaction(self, tx_id: str) -> AuthorizationRequest | None:
+        """Take a transaction out (single use)."""
+        with self._lock:
+            request = self._transactions.pop(tx_id, None)
+        if request and request.expires_at <= self.clock.now():
+            return None
+        return request
+
+    # authorization codes -----------------------------------------------------------------
+    def issue_code(self, code: AuthorizationCode) -> str:
+        value = new_id(32)
+        with self._lock:
+            self._codes[value] = code
+        return value
+
+    def redeem_code(self, value: str) -> tuple[AuthorizationCode | None, bool]:
+        """Consume a code atomically. Returns (code or None, replayed?).
+
+        A replayed code also revokes the refresh tokens issued from its first redemption
+        (RFC 9700 §4.2.4).
+        """
+        with self._lock:
+            code = self._codes.pop(value, None)
+            if code is None:
+                replayed = value in self._redeemed_codes
+                for token in self._redeemed_codes.get(value, []):
+                    self._refresh_tokens.pop(token, None)
+                return None, replayed
+            self._redeemed_codes[value] = []
+        if code.expires_at <= self.clock.now():
+            return None, False
+        return code, False
+
+    def link_refresh_to_code(self, code_value: str, refresh_token: str) -> None:
+        with self._lock:
+            self._redeemed_codes.setdefault(code_value, []).append(refresh_token)
+
+    # refresh and opaque tokens -----------------------------------------------------------
+    def issue_refresh_token(self, login: Login) -> str:
+        value = new_id(32)
+        with self._lock:
+            self._refresh_tokens[value] = RefreshToken(login)
+        return value
+
+    def refresh_token(self, value: str) -> RefreshToken | None:
+        with self._lock:
+            return self._refresh_tokens.get(value)
+
+    def revoke_refresh_tokens(self, values: Iterable[str]) -> None:
+        with self._lock:
+            for value in values:
+                self._refresh_tokens.pop(value, None)
+
+    def issue_opaque_token(self, login: Login, lifetime: int) -> str:
+        value = new_id(24)
+        with self._lock:
+            self._opaque_tokens[value] = OpaqueAccessToken(login, self.clock.now() + lifetime)
+        return value
+
+    def opaque_token(self, value: str) -> OpaqueAccessToken | None:
+        with self._lock:
+            token = self._opaque_tokens.get(value)
+        if token and token.expires_at <= self.clock.now():
+            return None
+        return token
+
+    # sessions ----------------------------------------------------------------------------
+    def open_session(self, user_id: str) -> Session:
+        now = self.clock.now()
+        session = Session(new_id(24), user_id, int(now), now + self.seed.settings.session_lifetime)
+        with self._lock:
+            self._sessions[session.sid] = session
+        return session
+
+    def session(self, sid: str | None) -> Session | None:
+        if not sid:
+            return None
+        with self._lock:
+            session = self._sessions.get(sid)
+        if session and session.expires_at <= self.clock.now():
+            return None
+        return session
+
+    def close_session(self, sid: str | None) -> None:
+        with self._lock:
+            self._sessions.pop(sid or "", None)
+
+    # the simulated upstream (social) provider --------------------------------------------
+    def issue_upstream_code(self, tx_id: str, user_id: str) -> str:
+        value = new_id(16)
+        with self._lock:
+            self._upstream_codes[value] = (tx_id, user_id)
+        return value
+
+    def redeem_upstream_code(self, value: str) -> tuple[str, str] | None:
+        with self._lock:
+            return self._upstream_codes.pop(value, None)

@@ -1,0 +1,121 @@
+"""Starting and stopping the sandbox: the identity provider (and later the GraphQL API) on loopback."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock
+from .idp_app import IdentityProvider, create_idp_app, issuer_for
+from .keys import KeyRing
+from .seed import DEFAULT_TENANT_FILE, load_seed
+from .server import BackgroundServer
+
+_lock = threading.Lock()
+_running: "Sandbox | None" = None  # the one sandbox of this kernel, reused by start_sandbox()
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: where to reach it, the demo credentials, its clock and its keys."""
+
+    idp_url: str
+    api_url: str | None
+    spa_client_id: str
+    m2m_client_id: str
+    m2m_client_secret: str
+    api_audience: str
+    connection: str
+    users: list[dict[str, str]]
+    web_client_id: str
+    web_client_secret: str
+    redirect_uri: str
+    clock: Clock = field(repr=False)
+    idp: IdentityProvider = field(repr=False)
+    _servers: list[BackgroundServer] = field(default_factory=list, repr=False)
+
+    def info(self) -> dict[str, Any]:
+        """The facts printed as JSON by ``python -m helpers.sandbox`` (keys are a contract: only added)."""
+        return {
+            "idp_url": self.idp_url,
+            "api_url": self.api_url,
+            "spa_client_id": self.spa_client_id,
+            "m2m_client_id": self.m2m_client_id,
+            "m2m_client_secret": self.m2m_client_secret,
+            "api_audience": self.api_audience,
+            "connection": self.connection,
+            "users": self.users,
+            "issuer": self.idp_url,
+            "web_client_id": self.web_client_id,
+            "web_client_secret": self.web_client_secret,
+            "redirect_uri": self.redirect_uri,
+        }
+
+    @property
+    def idp_domain(self) -> str:
+        """``localhost:PORT``: the *domain* that Auth0 SDKs take (with ``protocol="http"``)."""
+        return self.idp_url.split("://", 1)[1].rstrip("/")
+
+    @property
+    def running(self) -> bool:
+        return bool(self._servers) and all(s.running for s in self._servers)
+
+    def rotate_keys(self) -> str:
+        """Sign new tokens with the next key; the old one stays published. Returns the new ``kid``."""
+        return self.idp.keys.rotate()
+
+    def stop(self) -> None:
+        """Stop the servers (and forget this sandbox, so the next ``start_sandbox()`` starts anew)."""
+        global _running
+        for server in self._servers:
+            server.stop()
+        self._servers.clear()
+        with _lock:
+            if _running is self:
+                _running = None
+
+
+def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
+                  fresh: bool = False, quiet: bool = True) -> Sandbox:
+    """Start the sandbox in background threads, or return the one already running in this kernel.
+
+    ``fresh=True`` stops a running sandbox first. Ports ``0`` pick free ports.
+    ``api_port`` is reserved for the GraphQL API.
+    """
+    global _running
+    with _lock:
+        if _running is not None and _running.running and not fresh:
+            return _running
+        previous = _running
+    if previous is not None:
+        previous.stop()
+
+    seed = load_seed(seed_path)
+    clock, keys = Clock(), KeyRing()
+    idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port, quiet)
+    idp_server.start()
+    idp: IdentityProvider = idp_server.app.state.idp
+    spa = seed.client_of_type("spa")
+    m2m = seed.client_of_type("non_interactive")
+    web = seed.client_of_type("regular_web")
+    database = seed.database_connection.name
+    sandbox = Sandbox(
+        idp_url=idp.issuer,
+        api_url=None,
+        spa_client_id=spa.client_id,
+        m2m_client_id=m2m.client_id,
+        m2m_client_secret=m2m.client_secret or "",
+        api_audience=next(iter(seed.apis)),
+        connection=database,
+        users=[{"email": u.email, "password": u.password or ""} for u in seed.users if u.connection == database],
+        web_client_id=web.client_id,
+        web_client_secret=web.client_secret or "",
+        redirect_uri=spa.callbacks[0],
+        clock=clock,
+        idp=idp,
+        _servers=[idp_server],
+    )
+    with _lock:
+        _running = sandbox
+    return sandbox

@@ -1,0 +1,194 @@
+"""The sandbox tenant as records: clients, APIs, connections and users, read from data/sandbox/."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "sandbox"
+DEFAULT_TENANT_FILE = DATA_DIR / "tenant.json"
+
+PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
+DATABASE_STRATEGY = "auth0"
+
+
+class SeedError(ValueError):
+    """The seed file is missing something or contradicts itself."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Lifetimes and policies of the tenant (seconds unless stated)."""
+
+    id_token_lifetime: int = 36000
+    userinfo_token_lifetime_implicit: int = 7200
+    userinfo_token_lifetime: int = 86400
+    authorization_code_lifetime: int = 600
+    login_transaction_lifetime: int = 900
+    session_lifetime: int = 259200
+    password_min_length: int = 8
+    password_hash_iterations: int = 1000
+    tenant_logout_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Client:
+    """An application registered at the identity provider."""
+
+    client_id: str
+    name: str
+    app_type: str  # spa | regular_web | native | non_interactive
+    client_secret: str | None
+    grant_types: tuple[str, ...]
+    callbacks: tuple[str, ...] = ()
+    allowed_logout_urls: tuple[str, ...] = ()
+    web_origins: tuple[str, ...] = ()
+    connections: tuple[str, ...] = ()
+
+    @property
+    def is_public(self) -> bool:
+        """Public clients (SPA, native) hold no secret and must use PKCE."""
+        return self.client_secret is None
+
+
+@dataclass(frozen=True)
+class Api:
+    """A custom API (resource server): its identifier is the access token's audience."""
+
+    identifier: str
+    name: str
+    scopes: tuple[str, ...] = ()
+    token_lifetime: int = 86400
+
+
+@dataclass(frozen=True)
+class ClientGrant:
+    """Permission for a machine-to-machine client to get tokens for one API."""
+
+    client_id: str
+    audience: str
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where identities come from: the database, or a (simulated) social provider."""
+
+    name: str
+    strategy: str
+    display_name: str = ""
+
+    @property
+    def is_database(self) -> bool:
+        return self.strategy == DATABASE_STRATEGY
+
+
+@dataclass
+class User:
+    """One identity: a database user (with a password) or a social account."""
+
+    user_id: str
+    connection: str
+    email: str
+    email_verified: bool = False
+    password: str | None = None
+    name: str | None = None
+    nickname: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    picture: str | None = None
+    locale: str | None = None
+    updated_at: str | None = None
+    role_in_lessons: str = ""
+
+    def __post_init__(self) -> None:
+        self.email = self.email.strip()
+        if self.name is None:
+            self.name = self.email
+        if self.nickname is None:
+            self.nickname = self.email.split("@", 1)[0]
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Everything the identity provider starts from."""
+
+    tenant: str
+    settings: Settings
+    clients: dict[str, Client]
+    apis: dict[str, Api]
+    client_grants: tuple[ClientGrant, ...]
+    connections: dict[str, Connection]
+    users: tuple[User, ...] = field(default_factory=tuple)
+
+    @property
+    def database_connection(self) -> Connection:
+        """The tenant's default database connection (Username-Password-Authentication)."""
+        for connection in self.connections.values():
+            if connection.is_database:
+                return connection
+        raise SeedError("the seed has no database connection")
+
+    def client_of_type(self, app_type: str) -> Client:
+        """The first client of the given application type."""
+        for client in self.clients.values():
+            if client.app_type == app_type:
+                return client
+        raise SeedError(f"the seed has no client of type {app_type!r}")
+
+    def grant_for(self, client_id: str, audience: str) -> ClientGrant | None:
+        """The client grant letting ``client_id`` call ``audience``, if any."""
+        for grant in self.client_grants:
+            if grant.client_id == client_id and grant.audience == audience:
+                return grant
+        return None
+
+
+def _record(cls: type, raw: dict[str, Any], where: str) -> Any:
+    """Build a dataclass from a JSON object: lists become tuples, ``_notes`` keys are skipped."""
+    known = {f.name for f in fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        if key == "_role":
+            key = "role_in_lessons"
+        elif key.startswith("_"):
+            continue
+        if key not in known:
+            raise SeedError(f"{where}: unknown field {key!r}")
+        values[key] = tuple(value) if isinstance(value, list) else value
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise SeedError(f"{where}: {exc}") from None
+
+
+def load_seed(path: str | Path = DEFAULT_TENANT_FILE) -> Seed:
+    """Read and check a tenant seed file."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    settings = _record(Settings, raw.get("settings", {}), "settings")
+    clients = {c["client_id"]: _record(Client, c, f"client {c.get('client_id')}") for c in raw["clients"]}
+    apis = {a["identifier"]: _record(Api, a, f"api {a.get('identifier')}") for a in raw.get("apis", [])}
+    grants = tuple(_record(ClientGrant, g, "client_grant") for g in raw.get("client_grants", []))
+    connections = {c["name"]: _record(Connection, c, f"connection {c.get('name')}") for c in raw["connections"]}
+    users = tuple(_record(User, u, f"user {u.get('email')}") for u in raw.get("users", []))
+    seed = Seed(raw.get("tenant", "sandbox"), settings, clients, apis, grants, connections, users)
+    _check(seed)
+    return seed
+
+
+def _check(seed: Seed) -> None:
+    for client in seed.clients.values():
+        for name in client.connections:
+            if name not in seed.connections:
+                raise SeedError(f"client {client.client_id}: unknown connection {name!r}")
+    for grant in seed.client_grants:
+        if grant.client_id not in seed.clients or grant.audience not in seed.apis:
+            raise SeedError(f"client grant {grant}: unknown client or API")
+    for user in seed.users:
+        connection = seed.connections.get(user.connection)
+        if connection is None:
+            raise SeedError(f"user {user.email}: unknown connection {user.connection!r}")
+        if connection.is_database and not user.password:
+            raise SeedError(f"user {user.email}: a database user needs a password")
+    seed.database_connection  # noqa: B018 - raises when absent

@@ -1,0 +1,75 @@
+"""Serving an ASGI app with uvicorn on a loopback port, in a background thread."""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from typing import Any, Callable
+
+import uvicorn
+
+LOOPBACK = "127.0.0.1"
+
+
+class PortInUse(OSError):
+    """The requested port is taken."""
+
+
+def bind_loopback(port: int = 0) -> socket.socket:
+    """A listening-ready TCP socket on 127.0.0.1 (``port=0`` lets the system pick a free one)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((LOOPBACK, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(f"port {port} on {LOOPBACK} is not available ({exc.strerror})") from None
+    return sock
+
+
+def silence_uvicorn() -> None:
+    """Keep uvicorn's own log lines out of notebook outputs."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.propagate = False
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+
+
+class BackgroundServer:
+    """One uvicorn server in a daemon thread. ``make_app(port)`` builds the app once the port is known."""
+
+    def __init__(self, make_app: Callable[[int], Any], port: int = 0, quiet: bool = True) -> None:
+        self._socket = bind_loopback(port)
+        self.port: int = self._socket.getsockname()[1]
+        self.app = make_app(self.port)
+        if quiet:
+            silence_uvicorn()
+        config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
+                                lifespan="off", timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        name=f"sandbox-server-{self.port}", daemon=True)
+
+    def start(self, timeout: float = 15.0) -> "BackgroundServer":
+        """Start serving and wait until the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the server on port {self.port} did not start")
+            time.sleep(0.01)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and not self._server.should_exit
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the server to finish its requests and stop; wait for the thread."""
+        self._server.should_exit = True
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self._socket.close()

@@ -1,0 +1,207 @@
+"""The one hardened JWT verifier, used by the sandbox servers and by the lessons alike.
+
+PyJWT does the cryptography and the standard claim checks (explicit ``algorithms``,
+``issuer``, ``audience``, required claims). This module adds what PyJWT leaves to the caller
+(token size, ``typ`` and ID-token vs access-token confusion, integer times read from a
+controllable clock, ``azp``, ``nonce``, ``sub`` length) and turns *every* failure, including
+crashes inside the decoder, into one :class:`TokenRejected` with a fixed, catalogued code.
+Messages never repeat text taken from the token.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+import jwt
+from jwt.exceptions import InvalidJTIError, InvalidSubjectError
+
+# code -> the fixed sentence a learner (or an HTTP client) sees
+REASONS: dict[str, str] = {
+    "malformed": "The token is not a well-formed signed JWT (three base64url parts).",
+    "too_large": "The token is larger than this verifier accepts.",
+    "alg_not_allowed": "The token's signing algorithm is not one this verifier allows.",
+    "bad_header": "The token's header carries a parameter this verifier refuses.",
+    "bad_signature": "The token's signature does not verify with the issuer's published keys.",
+    "key_unavailable": "The issuer's signing keys could not be obtained, so the token cannot be checked.",
+    "expired": "The token has expired.",
+    "not_yet_valid": "The token is not valid yet (nbf or iat lies in the future).",
+    "bad_issuer": "The token was issued by an issuer this verifier does not trust.",
+    "bad_audience": "The token was issued for another audience.",
+    "missing_claim": "The token lacks a claim this verifier requires.",
+    "bad_claim_type": "A claim in the token has the wrong type or an impossible value.",
+    "bad_nonce": "The token's nonce does not match the one sent at login.",
+    "wrong_token_type": "This is an access token, but an ID token is expected here (or the reverse).",
+}
+
+TokenUse = Literal["id", "access"]
+KeyLookup = Callable[[str | None], Any]
+"""Return the public key for a ``kid`` (``None`` when the header has none).
+
+Raise ``KeyError`` when no published key matches, :class:`KeySourceUnavailable` when the
+keys cannot be fetched at all.
+"""
+
+
+class KeySourceUnavailable(Exception):
+    """The key source (a JWKS endpoint) cannot be reached and no cached key matches."""
+
+
+class TokenRejected(Exception):
+    """A token failed verification. ``code`` is one of :data:`REASONS`."""
+
+    def __init__(self, code: str, *, claim: str | None = None, expected: Any = None, got: Any = None) -> None:
+        self.code = code
+        self.claim = claim
+        self.expected = expected
+        self.got = got
+        super().__init__(REASONS[code])
+
+    @property
+    def message(self) -> str:
+        return REASONS[self.code]
+
+    def __repr__(self) -> str:
+        return f"TokenRejected({self.code!r}, claim={self.claim!r})"
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What a valid token must look like for one verifier."""
+
+    issuer: str
+    audience: str
+    token_use: TokenUse = "id"
+    algorithms: tuple[str, ...] = ("RS256",)
+    required: tuple[str, ...] = ("iss", "sub", "aud", "exp", "iat")
+    leeway: int = 0
+    nonce: str | None = None
+    max_bytes: int = 8192
+    max_sub_length: int = 255
+
+
+TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
+def verify_token(token: str | bytes, keys: KeyLookup, expect: Expectations, now: float | None = None) -> dict[str, Any]:
+    """Verify ``token`` and return its claims, or raise :class:`TokenRejected`."""
+    try:
+        return _verify(token, keys, expect, time.time() if now is None else now)
+    except TokenRejected:
+        raise
+    except Exception:  # the catch-all: a decoder crash is a bad token, never a server error
+        raise TokenRejected("malformed") from None
+
+
+def _verify(token: str | bytes, keys: KeyLookup, expect: Expectations, now: float) -> dict[str, Any]:
+    token = _as_text(token, expect.max_bytes)
+    header = _header(token, expect)
+    try:
+        key = keys(header.get("kid"))
+    except KeySourceUnavailable:
+        raise TokenRejected("key_unavailable") from None
+    except (KeyError, LookupError):
+        raise TokenRejected("bad_signature") from None
+
+    options = {
+        "verify_exp": False,  # times are checked below against the injected clock
+        "verify_nbf": False,
+        "verify_iat": False,
+        "require": list(expect.required),
+    }
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=list(expect.algorithms), issuer=expect.issuer, audience=expect.audience, options=options
+        )
+    except jwt.InvalidAudienceError:
+        # Signature and issuer are fine; say *why* the audience is wrong when it is a token-type mix-up.
+        claims = jwt.decode(token, key, algorithms=list(expect.algorithms), options={"verify_aud": False, **options})
+        _check_use(header, claims, expect)
+        raise TokenRejected("bad_audience", claim="aud", expected=expect.audience, got=claims.get("aud")) from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise TokenRejected("missing_claim", claim=exc.claim) from None
+    except jwt.PyJWTError as exc:
+        raise TokenRejected(_code_for(exc)) from None
+
+    _check_use(header, claims, expect)
+    _check_times(claims, expect, now)
+    _check_subject_and_party(claims, expect)
+    if expect.nonce is not None and claims.get("nonce") != expect.nonce:
+        raise TokenRejected("bad_nonce", claim="nonce", expected=expect.nonce, got=claims.get("nonce"))
+    return claims
+
+
+def _as_text(token: str | bytes, max_bytes: int) -> str:
+    if isinstance(token, bytes):
+        token = token.decode("ascii")
+    if not isinstance(token, str) or not token:
+        raise TokenRejected("malformed")
+    if len(token) > max_bytes:
+        raise TokenRejected("too_large")
+    if token.count(".") != 2:  # a JWE has five parts: encrypted tokens are out of scope
+        raise TokenRejected("malformed")
+    return token
+
+
+def _header(token: str, expect: Expectations) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(token)
+    except Exception:
+        raise TokenRejected("malformed") from None
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in expect.algorithms:
+        raise TokenRejected("alg_not_allowed")
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise TokenRejected("bad_header")
+    if "crit" in header:
+        raise TokenRejected("bad_header")
+    return header
+
+
+def _check_use(header: dict[str, Any], claims: dict[str, Any], expect: Expectations) -> None:
+    """Tell ID tokens and access tokens apart (RFC 8725 §3.11): by ``typ`` and by their claims."""
+    typ = str(header.get("typ", "JWT")).lower()
+    looks_like_access = typ in ("at+jwt", "application/at+jwt") or "scope" in claims or "gty" in claims
+    if expect.token_use == "id" and looks_like_access:
+        raise TokenRejected("wrong_token_type", claim="typ", expected="an ID token", got="an access token")
+    if expect.token_use == "access" and ("nonce" in claims or "at_hash" in claims) and "scope" not in claims:
+        raise TokenRejected("wrong_token_type", claim="typ", expected="an access token", got="an ID token")
+
+
+def _check_times(claims: dict[str, Any], expect: Expectations, now: float) -> None:
+    for name in TIME_CLAIMS:
+        if name in claims and (type(claims[name]) is not int or not 0 <= claims[name] < 2**40):
+            raise TokenRejected("bad_claim_type", claim=name, expected="an integer NumericDate", got=claims[name])
+    if "exp" in claims and now >= claims["exp"] + expect.leeway:
+        raise TokenRejected("expired", claim="exp", expected=f"later than {int(now)}", got=claims["exp"])
+    for name in ("nbf", "iat"):
+        if name in claims and claims[name] > now + expect.leeway:
+            raise TokenRejected("not_yet_valid", claim=name, expected=f"at most {int(now)}", got=claims[name])
+
+
+def _check_subject_and_party(claims: dict[str, Any], expect: Expectations) -> None:
+    sub = claims.get("sub")
+    if sub is not None and (not isinstance(sub, str) or not sub or len(sub) > expect.max_sub_length):
+        raise TokenRejected("bad_claim_type", claim="sub", expected="a string of 1-255 characters")
+    aud = claims.get("aud")
+    if isinstance(aud, list) and len(aud) > 1 and expect.token_use == "id" and claims.get("azp") != expect.audience:
+        # OIDC Core 3.1.3.7 steps 4-5: several audiences need an azp naming us
+        raise TokenRejected("bad_audience", claim="azp", expected=expect.audience, got=claims.get("azp"))
+
+
+def _code_for(exc: jwt.PyJWTError) -> str:
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return "alg_not_allowed"
+    if isinstance(exc, (jwt.InvalidSignatureError, jwt.InvalidKeyError)):
+        return "bad_signature"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return "bad_issuer"
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return "expired"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "not_yet_valid"
+    if isinstance(exc, (InvalidSubjectError, InvalidJTIError, jwt.InvalidIssuedAtError)):
+        return "bad_claim_type"
+    if isinstance(exc, jwt.DecodeError):
+        return "malformed"
+    return "bad_header"
