@@ -1,0 +1,30 @@
+# Two commands do all the set-up (see README.md): `make lab` and `make test`.
+# Both create .venv with Python 3.11+ and install requirements.txt into it first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NBVAL  := --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg --nbval-current-env
+
+.PHONY: install lab test sandbox clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.12, for example)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install everything
+
+lab: $(STAMP)      ## open JupyterLab on the first lesson (each lesson starts the embedded sandbox)
+	$(VENV)/bin/jupyter lab notebooks/00-start-here.ipynb
+
+test: $(STAMP)     ## every test: the package, the servers, the real client libraries, every notebook
+	$(PY) -m pytest tests notebooks $(NBVAL)
+
+sandbox: $(STAMP)  ## run the sandbox in the foreground; prints its JSON facts first
+	$(PY) -m helpers.sandbox
+
+clean:
+	rm -rf $(VENV) .pytest_cache
