@@ -146,8 +146,10 @@ def _as_text(token: str | bytes, max_bytes: int) -> str:
 def _header(token: str, expect: Expectations) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
-    except Exception:
+    except jwt.DecodeError:
         raise TokenRejected("malformed") from None
+    except jwt.PyJWTError:  # a readable header with a parameter PyJWT refuses (crit, a non-string kid)
+        raise TokenRejected("bad_header") from None
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in expect.algorithms:
         raise TokenRejected("alg_not_allowed")

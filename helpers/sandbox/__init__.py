@@ -9,7 +9,7 @@
 from .clock import Clock
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
 from .keys import KeyRing
-from .runner import Sandbox, start_sandbox
+from .runner import Sandbox, launch_sandbox, start_sandbox
 from .seed import Seed, load_seed
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Seed",
     "create_idp_app",
     "issuer_for",
+    "launch_sandbox",
     "load_seed",
     "start_sandbox",
 ]

@@ -90,7 +90,15 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
         previous = _running
     if previous is not None:
         previous.stop()
+    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet)
+    with _lock:
+        _running = sandbox
+    return sandbox
 
+
+def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
+                   quiet: bool = True) -> Sandbox:
+    """Start a new, independent sandbox (not the kernel's shared one): for tests that need several."""
     seed = load_seed(seed_path)
     clock, keys = Clock(), KeyRing()
     idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port, quiet)
@@ -100,7 +108,7 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
     m2m = seed.client_of_type("non_interactive")
     web = seed.client_of_type("regular_web")
     database = seed.database_connection.name
-    sandbox = Sandbox(
+    return Sandbox(
         idp_url=idp.issuer,
         api_url=None,
         spa_client_id=spa.client_id,
@@ -116,6 +124,3 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
         idp=idp,
         _servers=[idp_server],
     )
-    with _lock:
-        _running = sandbox
-    return sandbox
