@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.sandbox import Sandbox, start_sandbox
+from helpers.sandbox import Sandbox, launch_sandbox, start_sandbox
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +25,11 @@ def _real_time_after_each_test(request):
 def idp(sandbox: Sandbox) -> str:
     """The issuer URL, ``http://localhost:PORT/``."""
     return sandbox.idp_url
+
+
+@pytest.fixture
+def own_sandbox() -> Sandbox:
+    """A sandbox of this test alone, for changes others must not see (key rotation, ...)."""
+    box = launch_sandbox()
+    yield box
+    box.stop()

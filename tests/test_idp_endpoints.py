@@ -77,7 +77,8 @@ def test_jwks_publishes_current_and_next_key_and_signs_with_the_first(sandbox):
     assert header_of(token) == {"alg": "RS256", "typ": "JWT", "kid": keys[0]["kid"]}
 
 
-def test_rotation_signs_with_the_next_key_and_keeps_the_old_one_published(sandbox):
+def test_rotation_signs_with_the_next_key_and_keeps_the_old_one_published(own_sandbox):
+    sandbox = own_sandbox  # rotation must not change the session-wide sandbox
     before = password_realm(sandbox).json()["id_token"]
     old_kid, next_kid = [k["kid"] for k in requests.get(sandbox.idp_url + ".well-known/jwks.json").json()["keys"]]
     assert sandbox.rotate_keys() == next_kid
