@@ -139,10 +139,12 @@ class IdentityProvider:
         response_types = frozenset((params.get("response_type") or "").split())
         implicit = "code" not in response_types
         mode = params.get("response_mode") or ("fragment" if implicit else "query")
-        if mode not in RESPONSE_MODES:
-            mode = "fragment" if implicit else "query"
+        if mode not in RESPONSE_MODES or (mode == "web_message" and _origin(redirect_uri) not in client.web_origins):
+            mode = "fragment" if implicit else "query"  # never post a message to an origin that is not allowed
         state = params.get("state")
         try:
+            if params.get("response_mode") == "web_message" and mode != "web_message":
+                raise AuthorizeRedirectError("invalid_request", "The redirect_uri origin is not an Allowed Web Origin.")
             tx = self._authorization_request(request, client, redirect_uri, response_types, mode)
         except AuthorizeRedirectError as exc:
             if implicit and mode == "query":
@@ -186,8 +188,6 @@ class IdentityProvider:
         if implicit and mode == "query":
             raise AuthorizeRedirectError("invalid_request",
                                          "response_mode=query is not allowed when tokens are returned.")
-        if mode == "web_message" and _origin(redirect_uri) not in client.web_origins:
-            raise AuthorizeRedirectError("invalid_request", "The redirect_uri origin is not an Allowed Web Origin.")
         grant = "implicit" if implicit else "authorization_code"
         if grant not in client.grant_types:
             raise AuthorizeRedirectError("unauthorized_client", E.grant_not_allowed(grant))
@@ -273,8 +273,8 @@ class IdentityProvider:
         if mode == "web_message":
             origin = _origin(redirect_uri)
             html = _templates.get_template("web_message.html").render(response=params, target_origin=origin)
-            return HTMLResponse(html, headers={**PAGE_HEADERS, "X-Frame-Options": "",
-                                               "Content-Security-Policy": f"frame-ancestors {origin}"})
+            headers = {k: v for k, v in PAGE_HEADERS.items() if k != "X-Frame-Options"}  # framed by the app
+            return HTMLResponse(html, headers={**headers, "Content-Security-Policy": f"frame-ancestors {origin}"})
         separator = "#" if mode == "fragment" else ("&" if "?" in redirect_uri else "?")
         return _redirect(redirect_uri + separator + urlencode(params))
 
@@ -438,7 +438,7 @@ class IdentityProvider:
 
     def _grant_authorization_code(self, client: Client, params: dict[str, str], grant_type: str) -> dict[str, Any]:
         value = _required(params, "code")
-        code, _replayed = self.store.redeem_code(value)  # consumed now, whatever happens next
+        code = self.store.redeem_code(value)  # consumed now, whatever happens next
         if code is None or code.login.client_id != client.client_id:
             raise OAuthError(403, "invalid_grant", E.INVALID_CODE)
         if params.get("redirect_uri") != code.redirect_uri:
@@ -451,8 +451,8 @@ class IdentityProvider:
                 _s256(verifier), code.code_challenge):
             raise OAuthError(403, "invalid_grant", E.BAD_VERIFIER)
         body = self._user_tokens(client, code.login, gty=None)
-        if "refresh_token" in body:
-            self.store.link_refresh_to_code(value, body["refresh_token"])
+        # remembered so that a replay of this code revokes them (JWT access tokens cannot be recalled)
+        self.store.link_tokens_to_code(value, [body.get("refresh_token"), body["access_token"]])
         return body
 
     def _grant_password(self, client: Client, params: dict[str, str], grant_type: str) -> dict[str, Any]:

@@ -186,27 +186,28 @@ class IdpStore:
             self._codes[value] = code
         return value
 
-    def redeem_code(self, value: str) -> tuple[AuthorizationCode | None, bool]:
-        """Consume a code atomically. Returns (code or None, replayed?).
+    def redeem_code(self, value: str) -> AuthorizationCode | None:
+        """Consume a code atomically; ``None`` if unknown, expired or already used.
 
-        A replayed code also revokes the refresh tokens issued from its first redemption
-        (RFC 9700 §4.2.4).
+        A replayed code also revokes the refresh and opaque access tokens issued from its first
+        redemption (RFC 9700 §4.2.4).
         """
         with self._lock:
             code = self._codes.pop(value, None)
             if code is None:
-                replayed = value in self._redeemed_codes
                 for token in self._redeemed_codes.get(value, []):
                     self._refresh_tokens.pop(token, None)
-                return None, replayed
+                    self._opaque_tokens.pop(token, None)
+                return None
             self._redeemed_codes[value] = []
         if code.expires_at <= self.clock.now():
-            return None, False
-        return code, False
+            return None
+        return code
 
-    def link_refresh_to_code(self, code_value: str, refresh_token: str) -> None:
+    def link_tokens_to_code(self, code_value: str, tokens: Iterable[str | None]) -> None:
+        """Remember the refresh and opaque tokens a code gave, to revoke them if the code is replayed."""
         with self._lock:
-            self._redeemed_codes.setdefault(code_value, []).append(refresh_token)
+            self._redeemed_codes.setdefault(code_value, []).extend(t for t in tokens if t)
 
     # refresh and opaque tokens -----------------------------------------------------------
     def issue_refresh_token(self, login: Login) -> str:
@@ -218,11 +219,6 @@ class IdpStore:
     def refresh_token(self, value: str) -> RefreshToken | None:
         with self._lock:
             return self._refresh_tokens.get(value)
-
-    def revoke_refresh_tokens(self, values: Iterable[str]) -> None:
-        with self._lock:
-            for value in values:
-                self._refresh_tokens.pop(value, None)
 
     def issue_opaque_token(self, login: Login, lifetime: int) -> str:
         value = new_id(24)
