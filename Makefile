@@ -18,7 +18,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)  ## create .venv and install everything
 
 lab: $(STAMP)      ## open JupyterLab on the first lesson (each lesson starts the embedded sandbox)
-	$(VENV)/bin/jupyter lab notebooks/00-start-here.ipynb
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00-start-here.ipynb
 
 test: $(STAMP)     ## every test: the package, the servers, the real client libraries, every notebook
 	$(PY) -m pytest tests notebooks $(NBVAL)
