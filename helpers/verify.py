@@ -70,7 +70,7 @@ class Expectations:
     """What a valid token must look like for one verifier."""
 
     issuer: str
-    audience: str
+    audience: str | tuple[str, ...] | None  # None: do not check aud (a sandbox setting, never a default)
     token_use: TokenUse = "id"
     algorithms: tuple[str, ...] = ("RS256",)
     required: tuple[str, ...] = ("iss", "sub", "aud", "exp", "iat")
@@ -107,15 +107,18 @@ def _verify(token: str | bytes, keys: KeyLookup, expect: Expectations, now: floa
         "verify_exp": False,  # times are checked below against the injected clock
         "verify_nbf": False,
         "verify_iat": False,
+        "verify_aud": expect.audience is not None,
         "require": list(expect.required),
     }
+    audience = [expect.audience] if isinstance(expect.audience, str) else expect.audience
     try:
         claims = jwt.decode(
-            token, key, algorithms=list(expect.algorithms), issuer=expect.issuer, audience=expect.audience, options=options
+            token, key, algorithms=list(expect.algorithms), issuer=expect.issuer,
+            audience=list(audience) if audience is not None else None, options=options,
         )
     except jwt.InvalidAudienceError:
         # Signature and issuer are fine; say *why* the audience is wrong when it is a token-type mix-up.
-        claims = jwt.decode(token, key, algorithms=list(expect.algorithms), options={"verify_aud": False, **options})
+        claims = jwt.decode(token, key, algorithms=list(expect.algorithms), options={**options, "verify_aud": False})
         _check_use(header, claims, expect)
         raise TokenRejected("bad_audience", claim="aud", expected=expect.audience, got=claims.get("aud")) from None
     except jwt.MissingRequiredClaimError as exc:
@@ -186,7 +189,8 @@ def _check_subject_and_party(claims: dict[str, Any], expect: Expectations) -> No
     if sub is not None and (not isinstance(sub, str) or not sub or len(sub) > expect.max_sub_length):
         raise TokenRejected("bad_claim_type", claim="sub", expected="a string of 1-255 characters")
     aud = claims.get("aud")
-    if isinstance(aud, list) and len(aud) > 1 and expect.token_use == "id" and claims.get("azp") != expect.audience:
+    allowed = (expect.audience,) if isinstance(expect.audience, str) else (expect.audience or ())
+    if isinstance(aud, list) and len(aud) > 1 and expect.token_use == "id" and claims.get("azp") not in allowed:
         # OIDC Core 3.1.3.7 steps 4-5: several audiences need an azp naming us
         raise TokenRejected("bad_audience", claim="azp", expected=expect.audience, got=claims.get("azp"))
 

@@ -17,7 +17,7 @@ from helpers.sandbox.server import bind_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_KEYS = {"idp_url", "api_url", "spa_client_id", "m2m_client_id", "m2m_client_secret", "api_audience",
-                 "connection", "users"}
+                 "connection", "users", "auth_profile_id", "api_token", "workspace_id"}
 
 
 def run_cli(*args: str) -> subprocess.Popen:
@@ -32,7 +32,11 @@ def test_cli_prints_the_json_contract_first_serves_and_stops_cleanly(stop_signal
         facts = json.loads(process.stdout.readline())
         assert CONTRACT_KEYS <= set(facts)
         assert facts["idp_url"].startswith("http://localhost:") and facts["idp_url"].endswith("/")
-        assert facts["api_url"] is None and facts["connection"] == "Username-Password-Authentication"
+        assert facts["connection"] == "Username-Password-Authentication"
+        assert facts["api_url"].startswith("http://localhost:") and facts["api_url"].endswith("/" + facts["workspace_id"])
+        answer = requests.post(facts["api_url"], json={"query": "{ rolesList { count } }"}, timeout=5,
+                               headers={"Authorization": "Bearer " + facts["api_token"]})
+        assert answer.json() == {"data": {"rolesList": {"count": 3}}}
         assert {"email": "ada@example.com", "password": "ada-sandbox-pass"} in facts["users"]
         assert all(set(u) == {"email", "password"} for u in facts["users"])
         doc = requests.get(facts["idp_url"] + ".well-known/openid-configuration", timeout=5).json()

@@ -1,11 +1,15 @@
 """Starting and stopping the sandbox: the identity provider (and later the GraphQL API) on loopback."""
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .api_app import GraphQLApi, create_api_app
+from .api_seed import DEFAULT_API_FILE, load_api_seed
 from .clock import Clock
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
 from .keys import KeyRing
@@ -31,9 +35,16 @@ class Sandbox:
     web_client_id: str
     web_client_secret: str
     redirect_uri: str
+    workspace_id: str
+    auth_profile_id: str
+    api_token: str
+    api_host: str
+    data_dir: Path
     clock: Clock = field(repr=False)
     idp: IdentityProvider = field(repr=False)
+    api: GraphQLApi = field(repr=False)
     _servers: list[BackgroundServer] = field(default_factory=list, repr=False)
+    _temporary_data: bool = field(default=True, repr=False)
 
     def info(self) -> dict[str, Any]:
         """The facts printed as JSON by ``python -m helpers.sandbox`` (keys are a contract: only added)."""
@@ -50,6 +61,11 @@ class Sandbox:
             "web_client_id": self.web_client_id,
             "web_client_secret": self.web_client_secret,
             "redirect_uri": self.redirect_uri,
+            "workspace_id": self.workspace_id,
+            "auth_profile_id": self.auth_profile_id,
+            "api_token": self.api_token,
+            "api_host": self.api_host,
+            "data_dir": str(self.data_dir),
         }
 
     @property
@@ -71,17 +87,21 @@ class Sandbox:
         for server in self._servers:
             server.stop()
         self._servers.clear()
+        self.api.data.close()
+        if self._temporary_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
         with _lock:
             if _running is self:
                 _running = None
 
 
 def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
-                  fresh: bool = False, quiet: bool = True) -> Sandbox:
+                  fresh: bool = False, quiet: bool = True, data_dir: str | Path | None = None,
+                  api_seed_path: str | Path = DEFAULT_API_FILE) -> Sandbox:
     """Start the sandbox in background threads, or return the one already running in this kernel.
 
-    ``fresh=True`` stops a running sandbox first. Ports ``0`` pick free ports.
-    ``api_port`` is reserved for the GraphQL API.
+    ``fresh=True`` stops a running sandbox first. Ports ``0`` pick free ports. The API keeps its
+    SQLite databases in a temporary folder removed on ``stop()``, or in ``data_dir`` (kept).
     """
     global _running
     with _lock:
@@ -90,15 +110,19 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
         previous = _running
     if previous is not None:
         previous.stop()
-    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet)
+    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet, data_dir, api_seed_path)
     with _lock:
         _running = sandbox
     return sandbox
 
 
 def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
-                   quiet: bool = True) -> Sandbox:
-    """Start a new, independent sandbox (not the kernel's shared one): for tests that need several."""
+                   quiet: bool = True, data_dir: str | Path | None = None,
+                   api_seed_path: str | Path = DEFAULT_API_FILE, **api_settings: Any) -> Sandbox:
+    """Start a new, independent sandbox (not the kernel's shared one): for tests that need several.
+
+    ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...).
+    """
     seed = load_seed(seed_path)
     clock, keys = Clock(), KeyRing()
     idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port, quiet)
@@ -108,9 +132,20 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
     m2m = seed.client_of_type("non_interactive")
     web = seed.client_of_type("regular_web")
     database = seed.database_connection.name
+    api_seed = load_api_seed({"idp_url": idp.issuer, "spa_client_id": spa.client_id, "web_client_id": web.client_id},
+                             api_seed_path, **api_settings)
+    folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="auth-flows-lab-api-"))
+    try:
+        api_server = BackgroundServer(lambda port: create_api_app(api_seed, clock, folder), api_port, quiet)
+        api_server.start()
+    except BaseException:
+        idp_server.stop()
+        raise
+    api_host = f"http://localhost:{api_server.port}/"
+    workspace = api_seed.first_workspace
     return Sandbox(
         idp_url=idp.issuer,
-        api_url=None,
+        api_url=api_host + workspace.id,
         spa_client_id=spa.client_id,
         m2m_client_id=m2m.client_id,
         m2m_client_secret=m2m.client_secret or "",
@@ -120,7 +155,14 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         web_client_id=web.client_id,
         web_client_secret=web.client_secret or "",
         redirect_uri=spa.callbacks[0],
+        workspace_id=workspace.id,
+        auth_profile_id=workspace.authentication_profiles[0].id,
+        api_token=workspace.api_tokens[0]["token"] if workspace.api_tokens else "",
+        api_host=api_host,
+        data_dir=folder,
         clock=clock,
         idp=idp,
-        _servers=[idp_server],
+        api=api_server.app.state.api,
+        _servers=[idp_server, api_server],
+        _temporary_data=data_dir is None,
     )

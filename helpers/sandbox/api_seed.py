@@ -1,0 +1,120 @@
+"""The sandbox GraphQL API's seed: settings, roles, workspaces (read from data/sandbox/api.json)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .seed import DATA_DIR, SeedError
+
+DEFAULT_API_FILE = DATA_DIR / "api.json"
+SCHEMA_FILE = DATA_DIR / "schema.graphql"
+MASTER = "Master"
+SELF_SIGNUP_MODES = ("open", "off", "domains")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How the sandbox API decides what 8base leaves undocumented, plus its JWKS cache policy."""
+
+    email_case_sensitive: bool = True
+    check_audience: bool = True
+    signup_email_must_match_token: bool = True
+    self_signup_off_error: dict[str, str] = field(default_factory=lambda: {
+        "code": "NotAuthorizedError", "message": "Self sign-up is not allowed for this authentication profile"})
+    jwks_cache_ttl: float = 600
+    jwks_cooldown: float = 30
+    jwks_timeout: float = 3.0
+    jwks_stale_for: float = 3600
+    token_leeway: int = 0
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True)
+class RoleSeed:
+    name: str
+    description: str
+    permissions: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuthProfileSeed:
+    id: str
+    name: str
+    type: str
+    domain: str
+    client_id: str
+    audiences: tuple[str, ...]
+    self_signup: str
+    self_signup_email_domains: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorkspaceSeed:
+    id: str
+    name: str
+    environments: tuple[str, ...]
+    authentication_profiles: tuple[AuthProfileSeed, ...]
+    api_tokens: tuple[dict[str, Any], ...]
+    users: tuple[dict[str, Any], ...]
+    notes: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class ApiSeed:
+    settings: ApiSettings
+    roles: tuple[RoleSeed, ...]
+    workspaces: dict[str, WorkspaceSeed]
+
+    @property
+    def first_workspace(self) -> WorkspaceSeed:
+        return next(iter(self.workspaces.values()))
+
+
+def _fill(value: Any, facts: dict[str, str]) -> Any:
+    """Replace ``{name}`` placeholders with facts of the running identity provider."""
+    if isinstance(value, str):
+        for name, fact in facts.items():
+            value = value.replace("{" + name + "}", fact)
+        return value
+    if isinstance(value, list):
+        return [_fill(v, facts) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, facts) for k, v in value.items()}
+    return value
+
+
+def load_api_seed(facts: dict[str, str], path: str | Path = DEFAULT_API_FILE, **overrides: Any) -> ApiSeed:
+    """Read the API seed, fill in the identity provider's facts, apply setting overrides."""
+    raw = _fill(json.loads(Path(path).read_text(encoding="utf-8")), facts)
+    settings_raw = {k: v for k, v in raw.get("settings", {}).items() if not k.startswith("_")}
+    try:
+        settings = ApiSettings(**{**settings_raw, **overrides})
+    except TypeError as exc:
+        raise SeedError(f"api settings: {exc}") from None
+    roles = tuple(RoleSeed(r["name"], r.get("description", ""), r.get("permissions", {})) for r in raw["roles"])
+    role_names = {r.name for r in roles}
+    for required in ("Guest", "Administrator"):
+        if required not in role_names:
+            raise SeedError(f"the API seed needs a {required} role")
+    workspaces = {}
+    for w in raw["workspaces"]:
+        profiles = tuple(AuthProfileSeed(
+            id=p["id"], name=p["name"], type=p.get("type", "AUTH0"), domain=p["domain"], client_id=p["client_id"],
+            audiences=tuple(p.get("audiences", [])), self_signup=p.get("self_signup", "open"),
+            self_signup_email_domains=tuple(p.get("self_signup_email_domains", [])), roles=tuple(p.get("roles", [])),
+        ) for p in w.get("authentication_profiles", []))
+        for profile in profiles:
+            if profile.self_signup not in SELF_SIGNUP_MODES:
+                raise SeedError(f"profile {profile.id}: self_signup must be one of {SELF_SIGNUP_MODES}")
+            if not set(profile.roles) <= role_names:
+                raise SeedError(f"profile {profile.id}: unknown role")
+        environments = tuple(w.get("environments", [MASTER]))
+        if MASTER not in environments:
+            raise SeedError(f"workspace {w['id']}: the {MASTER} environment is required")
+        workspaces[w["id"]] = WorkspaceSeed(w["id"], w["name"], environments, profiles,
+                                            tuple(w.get("api_tokens", [])), tuple(w.get("users", [])),
+                                            tuple(w.get("notes", [])))
+    return ApiSeed(settings, roles, workspaces)

@@ -1,0 +1,375 @@
+"""The sandbox API's data: one SQLite database per workspace environment, as 8base keeps them apart."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import string
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from .api_seed import ApiSeed, WorkspaceSeed
+from .clock import Clock
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, first_name TEXT, last_name TEXT, timezone TEXT,
+  status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS roles (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT, permissions TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS user_roles (
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, role_id TEXT NOT NULL REFERENCES roles(id),
+  PRIMARY KEY (user_id, role_id));
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_token_roles (
+  token_id TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE, role_id TEXT NOT NULL REFERENCES roles(id),
+  PRIMARY KEY (token_id, role_id));
+CREATE TABLE IF NOT EXISTS auth_profiles (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, domain TEXT NOT NULL, client_id TEXT NOT NULL,
+  audiences TEXT NOT NULL, self_signup TEXT NOT NULL, email_domains TEXT NOT NULL, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_profile_roles (
+  profile_id TEXT NOT NULL REFERENCES auth_profiles(id) ON DELETE CASCADE, role_id TEXT NOT NULL REFERENCES roles(id),
+  PRIMARY KEY (profile_id, role_id));
+CREATE TABLE IF NOT EXISTS notes (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT, created_by TEXT REFERENCES users(id),
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+"""
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_id() -> str:
+    """An 8base-looking record id (25 characters, starting with ``c``)."""
+    return "c" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
+
+
+def token_hash(token: str) -> str:
+    """API tokens are stored only as a hash: the value is shown once, at creation."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    name: str
+    description: str
+    permissions: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: str
+    email: str
+    first_name: str | None
+    last_name: str | None
+    status: str
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class ApiTokenRecord:
+    id: str
+    name: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AuthProfile:
+    id: str
+    name: str
+    type: str
+    domain: str
+    client_id: str
+    audiences: tuple[str, ...]
+    self_signup: str
+    email_domains: tuple[str, ...]
+
+    @property
+    def issuer(self) -> str:
+        """The issuer this profile trusts (its domain, as a URL with the trailing slash)."""
+        domain = self.domain if "://" in self.domain else "https://" + self.domain
+        return domain if domain.endswith("/") else domain + "/"
+
+    @property
+    def accepted_audiences(self) -> tuple[str, ...]:
+        return (self.client_id, *self.audiences)
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: str
+    title: str
+    body: str | None
+    created_by: str | None
+    created_at: str
+    updated_at: str
+
+
+class EntityExists(Exception):
+    """A unique value (a user's email) is taken."""
+
+
+class EnvironmentDb:
+    """One environment's database. Every write runs in one transaction under one lock."""
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.path = path
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _now(self) -> str:
+        moment = datetime.fromtimestamp(self.clock.now(), tz=timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def _rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _write(self) -> "_Transaction":
+        return _Transaction(self)
+
+    # ------------------------------------------------------------------ seeding
+    @property
+    def seeded(self) -> bool:
+        return bool(self._rows("SELECT 1 FROM meta WHERE key = 'seeded'"))
+
+    def seed(self, api: ApiSeed, workspace: WorkspaceSeed, environment: str) -> None:
+        """Fill a new database from the seed (an existing database keeps its data)."""
+        if self.seeded:
+            return
+        with self._write() as db:
+            for role in api.roles:
+                db.execute("INSERT INTO roles VALUES (?, ?, ?, ?)",
+                           (new_id(), role.name, role.description, json.dumps(role.permissions)))
+            for position, p in enumerate(workspace.authentication_profiles):
+                db.execute("INSERT INTO auth_profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (p.id, p.name, p.type, p.domain, p.client_id, json.dumps(p.audiences), p.self_signup,
+                            json.dumps(p.self_signup_email_domains), position))
+                self._link_roles(db, "auth_profile_roles", p.id, p.roles)
+            for t in workspace.api_tokens:
+                db.execute("INSERT INTO api_tokens VALUES (?, ?, ?, ?)",
+                           (t["id"], t["name"], token_hash(t["token"]), self._now()))
+                self._link_roles(db, "api_token_roles", t["id"], t.get("roles", []))
+            for u in workspace.users:
+                if u.get("environment", "Master") == environment:
+                    self._insert_user(db, u["email"], u.get("firstName"), u.get("lastName"), u.get("roles", []),
+                                      user_id=u.get("id"))
+            for n in workspace.notes:
+                if n.get("environment", "Master") == environment:
+                    author = db.execute("SELECT id FROM users WHERE email = ?", (n["createdBy"],)).fetchone()
+                    now = self._now()
+                    db.execute("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?)",
+                               (n.get("id") or new_id(), n["title"], n.get("body"), author["id"] if author else None,
+                                now, now))
+            db.execute("INSERT INTO meta VALUES ('seeded', ?)", (self._now(),))
+
+    @staticmethod
+    def _link_roles(db: sqlite3.Connection, table: str, owner: str, role_names: Any) -> None:
+        for name in role_names:
+            role = db.execute("SELECT id FROM roles WHERE name = ?", (name,)).fetchone()
+            if role is None:
+                raise ValueError(f"unknown role {name!r}")
+            db.execute(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", (owner, role["id"]))  # noqa: S608 - fixed names
+
+    # ------------------------------------------------------------------ roles
+    def roles(self) -> list[Role]:
+        return [_role(r) for r in self._rows("SELECT * FROM roles ORDER BY rowid")]
+
+    def roles_of_user(self, user_id: str) -> list[Role]:
+        return [_role(r) for r in self._rows(
+            "SELECT roles.* FROM roles JOIN user_roles ON roles.id = role_id WHERE user_id = ? ORDER BY roles.rowid",
+            user_id)]
+
+    def roles_of_token(self, token_id: str) -> list[Role]:
+        return [_role(r) for r in self._rows(
+            "SELECT roles.* FROM roles JOIN api_token_roles ON roles.id = role_id WHERE token_id = ? "
+            "ORDER BY roles.rowid", token_id)]
+
+    def roles_of_profile(self, profile_id: str) -> list[Role]:
+        return [_role(r) for r in self._rows(
+            "SELECT roles.* FROM roles JOIN auth_profile_roles ON roles.id = role_id WHERE profile_id = ? "
+            "ORDER BY roles.rowid", profile_id)]
+
+    def role_named(self, name: str) -> Role | None:
+        rows = self._rows("SELECT * FROM roles WHERE name = ?", name)
+        return _role(rows[0]) if rows else None
+
+    def users_with_role(self, role_id: str) -> list[UserRecord]:
+        return [_user(r) for r in self._rows(
+            "SELECT users.* FROM users JOIN user_roles ON users.id = user_id WHERE role_id = ? ORDER BY users.rowid",
+            role_id)]
+
+    # ------------------------------------------------------------------ users
+    def users(self) -> list[UserRecord]:
+        return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY rowid")]
+
+    def user(self, user_id: str) -> UserRecord | None:
+        rows = self._rows("SELECT * FROM users WHERE id = ?", user_id)
+        return _user(rows[0]) if rows else None
+
+    def user_by_email(self, email: str, case_sensitive: bool) -> UserRecord | None:
+        sql = "SELECT * FROM users WHERE email = ?" if case_sensitive else \
+            "SELECT * FROM users WHERE lower(email) = lower(?) ORDER BY rowid"
+        rows = self._rows(sql, email)
+        return _user(rows[0]) if rows else None
+
+    def create_user(self, email: str, first_name: str | None, last_name: str | None,
+                    role_names: Any) -> UserRecord:
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
+                raise EntityExists(email)
+            user_id = self._insert_user(db, email, first_name, last_name, role_names)
+        user = self.user(user_id)
+        assert user is not None
+        return user
+
+    def _insert_user(self, db: sqlite3.Connection, email: str, first_name: str | None, last_name: str | None,
+                     role_names: Any, user_id: str | None = None) -> str:
+        user_id = user_id or new_id()
+        now = self._now()
+        db.execute("INSERT INTO users VALUES (?, ?, ?, ?, NULL, 'active', ?, ?)",
+                   (user_id, email, first_name, last_name, now, now))
+        self._link_roles(db, "user_roles", user_id, ["Guest", *role_names])  # every user is also a Guest
+        return user_id
+
+    def update_user(self, user_id: str, **fields: Any) -> None:
+        columns = {"email": "email", "firstName": "first_name", "lastName": "last_name"}
+        with self._write() as db:
+            for name, value in fields.items():
+                db.execute(f"UPDATE users SET {columns[name]} = ?, updated_at = ? WHERE id = ?",  # noqa: S608
+                           (value, self._now(), user_id))
+
+    def delete_user(self, user_id: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE notes SET created_by = NULL WHERE created_by = ?", (user_id,))
+            db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+    # ------------------------------------------------------------------ API tokens
+    def api_token(self, token: str) -> ApiTokenRecord | None:
+        rows = self._rows("SELECT id, name, created_at FROM api_tokens WHERE token_hash = ?", token_hash(token))
+        return ApiTokenRecord(**dict(rows[0])) if rows else None
+
+    def api_tokens(self) -> list[ApiTokenRecord]:
+        return [ApiTokenRecord(**dict(r)) for r in self._rows("SELECT id, name, created_at FROM api_tokens")]
+
+    def create_api_token(self, name: str, role_names: Any) -> tuple[ApiTokenRecord, str]:
+        value = f"{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}-" \
+                f"{secrets.token_hex(6)}"
+        record = ApiTokenRecord(new_id(), name, self._now())
+        with self._write() as db:
+            db.execute("INSERT INTO api_tokens VALUES (?, ?, ?, ?)",
+                       (record.id, name, token_hash(value), record.created_at))
+            self._link_roles(db, "api_token_roles", record.id, role_names)
+        return record, value
+
+    # ------------------------------------------------------------------ authentication profiles
+    def auth_profiles(self) -> list[AuthProfile]:
+        return [_profile(r) for r in self._rows("SELECT * FROM auth_profiles ORDER BY position")]
+
+    def set_self_signup(self, profile_id: str, mode: str, email_domains: tuple[str, ...] = ()) -> None:
+        with self._write() as db:
+            db.execute("UPDATE auth_profiles SET self_signup = ?, email_domains = ? WHERE id = ?",
+                       (mode, json.dumps(list(email_domains)), profile_id))
+
+    # ------------------------------------------------------------------ notes
+    def notes(self) -> list[NoteRecord]:
+        return [NoteRecord(**dict(r)) for r in self._rows("SELECT * FROM notes ORDER BY rowid")]
+
+    def note(self, note_id: str) -> NoteRecord | None:
+        rows = self._rows("SELECT * FROM notes WHERE id = ?", note_id)
+        return NoteRecord(**dict(rows[0])) if rows else None
+
+    def create_note(self, title: str, body: str | None, created_by: str | None) -> NoteRecord:
+        now = self._now()
+        record = NoteRecord(new_id(), title, body, created_by, now, now)
+        with self._write() as db:
+            db.execute("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?)",
+                       (record.id, title, body, created_by, now, now))
+        return record
+
+    def update_note(self, note_id: str, **fields: Any) -> NoteRecord | None:
+        with self._write() as db:
+            for name in ("title", "body"):
+                if name in fields:
+                    db.execute(f"UPDATE notes SET {name} = ?, updated_at = ? WHERE id = ?",  # noqa: S608
+                               (fields[name], self._now(), note_id))
+        return self.note(note_id)
+
+    def delete_note(self, note_id: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM notes WHERE id = ?", (note_id,)).rowcount == 1
+
+
+class _Transaction:
+    """``with db._write() as conn``: BEGIN IMMEDIATE ... COMMIT (or ROLLBACK), under the lock."""
+
+    def __init__(self, owner: EnvironmentDb) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.owner._lock.acquire()
+        self.owner._db.execute("BEGIN IMMEDIATE")
+        return self.owner._db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.owner._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.owner._lock.release()
+
+
+def _role(row: sqlite3.Row) -> Role:
+    return Role(row["id"], row["name"], row["description"] or "", json.loads(row["permissions"]))
+
+
+def _user(row: sqlite3.Row) -> UserRecord:
+    return UserRecord(row["id"], row["email"], row["first_name"], row["last_name"], row["status"],
+                      row["created_at"], row["updated_at"])
+
+
+def _profile(row: sqlite3.Row) -> AuthProfile:
+    return AuthProfile(row["id"], row["name"], row["type"], row["domain"], row["client_id"],
+                       tuple(json.loads(row["audiences"])), row["self_signup"], tuple(json.loads(row["email_domains"])))
+
+
+class ApiData:
+    """Every environment database of every workspace, under one folder."""
+
+    def __init__(self, seed: ApiSeed, folder: Path, clock: Clock) -> None:
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._databases: dict[tuple[str, str], EnvironmentDb] = {}
+        for workspace in seed.workspaces.values():
+            for environment in workspace.environments:
+                db = EnvironmentDb(folder / f"{workspace.id}__{environment}.sqlite3", clock)
+                db.seed(seed, workspace, environment)
+                self._databases[(workspace.id, environment.lower())] = db
+
+    def database(self, workspace_id: str, environment: str) -> EnvironmentDb | None:
+        """The database of a workspace environment (environment names are case-insensitive)."""
+        return self._databases.get((workspace_id, environment.lower()))
+
+    def has_workspace(self, workspace_id: str) -> bool:
+        return any(ws == workspace_id for ws, _ in self._databases)
+
+    def __iter__(self) -> Iterator[EnvironmentDb]:
+        return iter(self._databases.values())
+
+    def close(self) -> None:
+        for db in self._databases.values():
+            db.close()
