@@ -151,6 +151,7 @@ class EnvironmentDb:
     def seed(self, api: ApiSeed, workspace: WorkspaceSeed, environment: str) -> None:
         """Fill a new database from the seed (an existing database keeps its data)."""
         if self.seeded:
+            self._follow_identity_provider(workspace)
             return
         with self._write() as db:
             for role in api.roles:
@@ -177,6 +178,13 @@ class EnvironmentDb:
                                (n.get("id") or new_id(), n["title"], n.get("body"), author["id"] if author else None,
                                 now, now))
             db.execute("INSERT INTO meta VALUES ('seeded', ?)", (self._now(),))
+
+    def _follow_identity_provider(self, workspace: WorkspaceSeed) -> None:
+        """A kept database: point the seeded profiles at the identity provider as it runs now (its port)."""
+        with self._write() as db:
+            for p in workspace.authentication_profiles:
+                db.execute("UPDATE auth_profiles SET domain = ?, client_id = ?, audiences = ? WHERE id = ?",
+                           (p.domain, p.client_id, json.dumps(p.audiences), p.id))
 
     @staticmethod
     def _link_roles(db: sqlite3.Connection, table: str, owner: str, role_names: Any) -> None:
