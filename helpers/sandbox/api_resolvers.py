@@ -42,6 +42,11 @@ def _ctx(info: GraphQLResolveInfo) -> Context:
     return info.context
 
 
+def _items(records: list[Any]) -> dict[str, Any]:
+    """A ``...ListResponse``: the records and their count."""
+    return {"items": records, "count": len(records)}
+
+
 def _page(items: list[Any], first: int | None, skip: int | None) -> dict[str, Any]:
     start = max(skip or 0, 0)
     end = None if first is None else start + max(first, 0)
@@ -98,14 +103,12 @@ user_type.set_alias("updatedAt", "updated_at")
 
 @user_type.field("roles")
 def resolve_user_roles(user: UserRecord, info: GraphQLResolveInfo) -> dict[str, Any]:
-    roles = _ctx(info).db.roles_of_user(user.id)
-    return {"items": roles, "count": len(roles)}
+    return _items(_ctx(info).db.roles_of_user(user.id))
 
 
 @user_type.field("permissions")
 def resolve_user_permissions(user: UserRecord, info: GraphQLResolveInfo) -> dict[str, Any]:
-    items = permission_items(_ctx(info).db.roles_of_user(user.id))
-    return {"items": items, "count": len(items)}
+    return _items(permission_items(_ctx(info).db.roles_of_user(user.id)))
 
 
 @mutation.field("userSignUpWithToken")
@@ -162,33 +165,32 @@ def _check_self_signup(ctx: Context, mode: str, domains: tuple[str, ...], email:
 
 
 # ---------------------------------------------------------------------- roles, tokens, profiles
-@query.field("rolesList")
-def resolve_roles_list(_, info: GraphQLResolveInfo) -> dict[str, Any]:
+def _admin_context(info: GraphQLResolveInfo) -> Context:
+    """Workspace settings (roles, API tokens, profiles) need the workspaceAdministration permission."""
     ctx = _ctx(info)
     require_custom(ctx.caller, "settings", "workspaceAdministration")
-    roles = ctx.db.roles()
-    return {"items": roles, "count": len(roles)}
+    return ctx
+
+
+@query.field("rolesList")
+def resolve_roles_list(_, info: GraphQLResolveInfo) -> dict[str, Any]:
+    return _items(_admin_context(info).db.roles())
 
 
 @role_type.field("users")
 def resolve_role_users(role: Role, info: GraphQLResolveInfo) -> dict[str, Any]:
     ctx = _ctx(info)
-    users = [u for u in ctx.db.users_with_role(role.id) if _visible_user(ctx, u)]
-    return {"items": users, "count": len(users)}
+    return _items([u for u in ctx.db.users_with_role(role.id) if _visible_user(ctx, u)])
 
 
 @query.field("apiTokensList")
 def resolve_api_tokens_list(_, info: GraphQLResolveInfo) -> dict[str, Any]:
-    ctx = _ctx(info)
-    require_custom(ctx.caller, "settings", "workspaceAdministration")
-    tokens = ctx.db.api_tokens()
-    return {"items": tokens, "count": len(tokens)}
+    return _items(_admin_context(info).db.api_tokens())
 
 
 @mutation.field("apiTokenCreate")
 def resolve_api_token_create(_, info: GraphQLResolveInfo, data: dict[str, Any]) -> dict[str, Any]:
-    ctx = _ctx(info)
-    require_custom(ctx.caller, "settings", "workspaceAdministration")
+    ctx = _admin_context(info)
     wanted = (data.get("roles") or {}).get("connect") or []
     roles = ctx.db.roles()
     names = []
@@ -205,8 +207,7 @@ def resolve_api_token_create(_, info: GraphQLResolveInfo, data: dict[str, Any]) 
 @token_response_type.field("roles")
 def resolve_token_roles(token: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     token_id = token["id"] if isinstance(token, dict) else token.id
-    roles = _ctx(info).db.roles_of_token(token_id)
-    return {"items": roles, "count": len(roles)}
+    return _items(_ctx(info).db.roles_of_token(token_id))
 
 
 token_type.set_alias("createdAt", "created_at")
@@ -214,10 +215,7 @@ token_type.set_alias("createdAt", "created_at")
 
 @query.field("authenticationProfilesList")
 def resolve_profiles_list(_, info: GraphQLResolveInfo) -> dict[str, Any]:
-    ctx = _ctx(info)
-    require_custom(ctx.caller, "settings", "workspaceAdministration")
-    profiles = ctx.db.auth_profiles()
-    return {"items": profiles, "count": len(profiles)}
+    return _items(_admin_context(info).db.auth_profiles())
 
 
 profile_type.set_alias("clientId", "client_id")
@@ -231,8 +229,7 @@ def resolve_self_signup_enabled(profile: Any, _info: GraphQLResolveInfo) -> bool
 
 @profile_type.field("roles")
 def resolve_profile_roles(profile: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
-    roles = _ctx(info).db.roles_of_profile(profile.id)
-    return {"items": roles, "count": len(roles)}
+    return _items(_ctx(info).db.roles_of_profile(profile.id))
 
 
 # ---------------------------------------------------------------------- notes
