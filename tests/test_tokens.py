@@ -38,7 +38,7 @@ def test_explain_names_every_claim_with_meaning_and_spec():
     table = explain(KEYS.sign(ID_CLAIMS), now=1_800_000_000)
     assert sorted(table["claim"][:3]) == ["alg", "kid", "typ"] and list(table["claim"][3:]) == list(ID_CLAIMS)
     row = table.set_index("claim").loc["exp"]
-    assert row["readable"] == "2027-01-15 08:00:00 UTC (in 10:00:00)" and row["spec"] == "RFC 7519 §4.1.4"
+    assert row["readable"] == "2027-01-15 18:00:00 UTC (in 10:00:00)" and row["spec"] == "RFC 7519 §4.1.4"
     assert table.set_index("claim").loc["email", "link"].startswith("https://openid.net/")
 
 
