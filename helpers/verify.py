@@ -3,8 +3,10 @@
 PyJWT does the cryptography and the standard claim checks (explicit ``algorithms``,
 ``issuer``, ``audience``, required claims). This module adds what PyJWT leaves to the caller
 (token size, ``typ`` and ID-token vs access-token confusion, integer times read from a
-controllable clock, ``azp``, ``nonce``, ``sub`` length) and turns *every* failure, including
-crashes inside the decoder, into one :class:`TokenRejected` with a fixed, catalogued code.
+controllable clock, a maximum lifetime, ``azp``, ``nonce``, ``sub`` length), refuses what a
+misconfiguration would let through (``none``/HMAC algorithms, RSA keys under 2048 bits, an empty
+issuer) and turns *every* failure, including crashes inside the decoder, into one
+:class:`TokenRejected` with a fixed, catalogued code.
 Messages never repeat text taken from the token.
 """
 from __future__ import annotations
@@ -33,6 +35,12 @@ REASONS: dict[str, str] = {
     "bad_nonce": "The token's nonce does not match the one sent at login.",
     "wrong_token_type": "This is an access token, but an ID token is expected here (or the reverse).",
 }
+
+# The algorithms a token may carry, whatever a caller lists: public-key signatures only. Keys come from
+# the issuer's *published* set, so "none" and HMAC (whose secret would be a public key) never make sense;
+# a misconfigured ``algorithms=("RS256", "none"/"HS256")`` must still reject (catalog SIG-09..14).
+PUBLIC_KEY_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                                   "ES256", "ES256K", "ES384", "ES512", "EdDSA"})
 
 TokenUse = Literal["id", "access"]
 KeyLookup = Callable[[str | None], Any]
@@ -78,6 +86,7 @@ class Expectations:
     nonce: str | None = None
     max_bytes: int = 8192
     max_sub_length: int = 255
+    max_lifetime: int = 2_592_000  # exp - iat at most 30 days (Auth0's maximum for ID and access tokens)
 
 
 TIME_CLAIMS = ("exp", "nbf", "iat")
@@ -96,6 +105,8 @@ def verify_token(token: str | bytes, keys: KeyLookup, expect: Expectations, now:
 def _verify(token: str | bytes, keys: KeyLookup, expect: Expectations, now: float) -> dict[str, Any]:
     token = _as_text(token, expect.max_bytes)
     header = _header(token, expect)
+    if not isinstance(expect.issuer, str) or not expect.issuer:
+        raise TokenRejected("bad_issuer")  # a verifier configured without an issuer trusts no one (CLM-14)
     try:
         key = keys(header.get("kid"))
     except KeySourceUnavailable:
@@ -109,6 +120,7 @@ def _verify(token: str | bytes, keys: KeyLookup, expect: Expectations, now: floa
         "verify_iat": False,
         "verify_aud": expect.audience is not None,
         "require": list(expect.required),
+        "enforce_minimum_key_length": True,  # an RSA key under 2048 bits is refused, not warned about (SIG-19)
     }
     audience = [expect.audience] if isinstance(expect.audience, str) else expect.audience
     try:
@@ -154,7 +166,7 @@ def _header(token: str, expect: Expectations) -> dict[str, Any]:
     except jwt.PyJWTError:  # a readable header with a parameter PyJWT refuses (crit, a non-string kid)
         raise TokenRejected("bad_header") from None
     alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in expect.algorithms:
+    if not isinstance(alg, str) or alg not in expect.algorithms or alg not in PUBLIC_KEY_ALGORITHMS:
         raise TokenRejected("alg_not_allowed")
     if "kid" in header and not isinstance(header["kid"], str):
         raise TokenRejected("bad_header")
@@ -177,6 +189,9 @@ def _check_times(claims: dict[str, Any], expect: Expectations, now: float) -> No
     for name in TIME_CLAIMS:
         if name in claims and (type(claims[name]) is not int or not 0 <= claims[name] < 2**40):
             raise TokenRejected("bad_claim_type", claim=name, expected="an integer NumericDate", got=claims[name])
+    if "exp" in claims and claims["exp"] - claims.get("iat", int(now)) > expect.max_lifetime:
+        # a 10-year-old iat with a valid exp, or an exp years ahead: no IdP issues such a token (CLM-09)
+        raise TokenRejected("bad_claim_type", claim="exp", expected="a lifetime within the maximum", got=claims["exp"])
     if "exp" in claims and now >= claims["exp"] + expect.leeway:
         raise TokenRejected("expired", claim="exp", expected=f"later than {int(now)}", got=claims["exp"])
     for name in ("nbf", "iat"):

@@ -84,6 +84,10 @@ class Authenticator:
     def _id_token_caller(self, token: str, db: EnvironmentDb) -> Caller:
         claims, profile = self.verify_id_token(token, db)
         email = claims.get("email")
+        if self.settings.require_email_verified and claims.get("email_verified") is not True:
+            # 8base's documented lookup uses the email alone; linking by an unverified email lets anyone
+            # who registers a victim's address at the provider become that victim (catalog CLM-28).
+            raise invalid_token("The token's email is not verified, and this API requires verified emails.")
         user = None
         if isinstance(email, str) and email:
             user = db.user_by_email(email, case_sensitive=self.settings.email_case_sensitive)
@@ -125,6 +129,8 @@ def bearer_token(header: str) -> str:
     if len(header) > MAX_HEADER:
         raise invalid_token(REASONS["too_large"])
     scheme, _, rest = header.partition(" ")
+    if scheme[:7].lower() == "bearer\t":
+        raise malformed_header("Separate Bearer and the token with a space.")
     if scheme.lower() != "bearer":
         raise invalid_token("The Authorization header must read: Bearer <token>.")
     token = rest.lstrip(" ")
@@ -141,8 +147,10 @@ def _unverified_issuer(token: str) -> str | None:
     """The ``iss`` claim, read only to choose which profile's keys to verify with."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
-    except Exception:
+    except jwt.DecodeError:
         raise invalid_token(REASONS["malformed"]) from None
+    except Exception:  # a readable token whose header PyJWT refuses (crit, a non-string kid): as the verifier says
+        raise invalid_token(REASONS["bad_header"]) from None
     issuer = claims.get("iss") if isinstance(claims, dict) else None
     if not isinstance(issuer, str):
         raise unknown_issuer()

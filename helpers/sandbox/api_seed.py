@@ -21,6 +21,7 @@ class ApiSettings:
     email_case_sensitive: bool = True
     check_audience: bool = True
     signup_email_must_match_token: bool = True
+    require_email_verified: bool = False
     self_signup_off_error: dict[str, str] = field(default_factory=lambda: {
         "code": "NotAuthorizedError", "message": "Self sign-up is not allowed for this authentication profile"})
     jwks_cache_ttl: float = 600
