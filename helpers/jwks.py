@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import jwt
 import requests
+import urllib3
 
 from .verify import KeySourceUnavailable
 
@@ -118,8 +119,8 @@ class JwksCache:
                 raise KeyError(kid)
         cooling = (self.ttl > 0 and self._last_attempt is not None
                    and now - self._last_attempt < self.cooldown)
-        if cooling:
-            return self._from_memory(kid, now, unavailable=not self._keys)
+        if cooling:  # keys past ttl + stale_for count as none: fail closed as the fetching call did
+            return self._from_memory(kid, now, unavailable=not self._within_stale_window(now))
         self._last_attempt = now
         try:
             keys = self._fetch()
@@ -144,18 +145,32 @@ class JwksCache:
     def _fetch(self) -> dict[str, Any]:
         """One bounded GET of the JWKS; anything but a clean key set fails closed."""
         self._fetches += 1
+        # ``timeout`` bounds each socket wait; the deadline (real time, not the cache's clock) bounds the
+        # whole body, so an endpoint trickling a byte at a time cannot hold the fetch (and its lock) open.
+        deadline = time.monotonic() + self.timeout
         try:
-            with requests.get(self.jwks_uri, timeout=self.timeout, allow_redirects=False, stream=True) as response:
+            with requests.get(self.jwks_uri, timeout=self.timeout, allow_redirects=False, stream=True,
+                              hooks={"response": _refuse_unless_200}) as response:
                 if response.status_code != 200:
                     raise KeySourceUnavailable(f"HTTP {response.status_code}")
                 body = b""
-                for chunk in response.iter_content(65536):
+                while chunk := response.raw.read1(65536, decode_content=True):  # returns what has arrived
                     body += chunk
                     if len(body) > self.max_bytes:
                         raise KeySourceUnavailable("the JWKS is too large")
-        except requests.RequestException:
+                    if time.monotonic() > deadline:
+                        raise KeySourceUnavailable("the JWKS endpoint is too slow")
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
             raise KeySourceUnavailable("the JWKS endpoint did not answer") from None
         return parse_jwks(body)
+
+
+def _refuse_unless_200(response: requests.Response, **_: Any) -> None:
+    """Runs before ``requests`` handles redirects: even with ``allow_redirects=False`` it reads the whole
+    body of a 3xx (to offer ``response.next``), past ``max_bytes`` and the deadline. Refuse it unread."""
+    if response.status_code != 200:
+        response.close()
+        raise KeySourceUnavailable(f"HTTP {response.status_code}")
 
 
 def parse_jwks(body: bytes) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import uuid
 
 import pytest
@@ -151,6 +152,22 @@ def test_a_user_sees_only_their_own_user_record_and_permissions(sandbox, ada):
     notes = next(p for p in me["permissions"]["items"] if p["resource"] == "Notes")
     assert notes["resourceType"] == "data" and notes["permission"]["read"]["filter"] == {"createdBy": {"is_self": True}}
     assert only_error(gql(sandbox.api_url, "{ rolesList { count } }", ada))["code"] == "NotAuthorizedError"
+
+
+def test_field_flags_hide_a_field_from_a_role():
+    box = launch_sandbox()
+    try:
+        db = box.api.database(box.workspace_id)
+        with db._write() as conn:  # the app role may read notes, but not their body
+            role = db.role_named("Note Taker")
+            role.permissions["data"]["Notes"]["read"]["fields"] = {"body": False}
+            conn.execute("UPDATE roles SET permissions = ? WHERE id = ?", (json.dumps(role.permissions), role.id))
+        token = login(box, "ada@example.com", "ada-sandbox-pass")["id_token"]
+        assert gql(box.api_url, "{ notesList { items { title } } }", token).json()["data"]["notesList"]["items"]
+        body = gql(box.api_url, "{ notesList { items { title body } } }", token).json()
+        assert body["errors"][0]["code"] == "NotAuthorizedError" and body["errors"][0]["path"][-1] == "body"
+    finally:
+        box.stop()
 
 
 def test_guest_may_not_create_notes(sandbox):

@@ -37,6 +37,7 @@ def test_cli_prints_the_json_contract_first_serves_and_stops_cleanly(stop_signal
         answer = requests.post(facts["api_url"], json={"query": "{ rolesList { count } }"}, timeout=5,
                                headers={"Authorization": "Bearer " + facts["api_token"]})
         assert answer.json() == {"data": {"rolesList": {"count": 3}}}
+        assert facts["api_settings"]["email_case_sensitive"] is True and "jwks_cache_ttl" in facts["api_settings"]
         assert {"email": "ada@example.com", "password": "ada-sandbox-pass"} in facts["users"]
         assert all(set(u) == {"email", "password"} for u in facts["users"])
         doc = requests.get(facts["idp_url"] + ".well-known/openid-configuration", timeout=5).json()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,7 @@ class Sandbox:
             "api_token": self.api_token,
             "api_host": self.api_host,
             "data_dir": str(self.data_dir),
+            "api_settings": asdict(self.api.settings),
         }
 
     @property
