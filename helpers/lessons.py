@@ -25,3 +25,19 @@ def lesson_map(folder: str | Path = NOTEBOOKS) -> pd.DataFrame:
                          if line.startswith(QUESTION)), "")
         rows.append({"lesson": path.name[:2], "file": path.name, "title": title, "question": question})
     return pd.DataFrame(rows, columns=["lesson", "file", "title", "question"])
+
+
+NAVIGATION_TAG = "navigation"
+
+
+def navigation_markdown(file: str, folder: str | Path = NOTEBOOKS) -> str:
+    """``< previous | contents | next >`` links for a lesson, from the lessons that exist."""
+    files = list(lesson_map(folder)["file"])
+    index = files.index(file)
+    parts = []
+    if index > 0:
+        parts.append(f"[< {files[index - 1][:-6]}]({files[index - 1]})")
+    parts.append("[contents](00-start-here.ipynb#0.6-The-map-of-lessons)")
+    if index + 1 < len(files):
+        parts.append(f"[{files[index + 1][:-6]} >]({files[index + 1]})")
+    return " | ".join(parts)
