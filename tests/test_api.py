@@ -377,3 +377,14 @@ def test_a_data_dir_keeps_users_tokens_and_notes_across_restarts(tmp_path):
         assert {"title": "kept note"} in users["data"]["notesList"]["items"]
     finally:
         second.stop()
+
+
+@pytest.mark.parametrize("query, variables", [
+    ("query($x: Int) { usersList(first: $x) { count } }", {"x": "<script>alert(1)</script>"}),
+    ('{ user(email: 5<script>) { id } }', {}),
+    ('{ notesList(filter: {title: {equals: 7}}) { count } }', {}),
+])
+def test_graphql_errors_never_repeat_the_callers_values(sandbox, query, variables):
+    response = gql(sandbox.api_url, query, sandbox.api_token, variables)
+    assert response.status_code in (200, 400) and response.json()["errors"]
+    assert "<script>" not in response.text and "alert(1)" not in response.text and "Traceback" not in response.text

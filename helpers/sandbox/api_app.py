@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -169,9 +170,23 @@ def _parse(body: dict[str, Any]) -> tuple[DocumentNode, list[FieldNode]]:
     return document, fields
 
 
+GRAPHQL_NAME = re.compile(r"'\$?[_A-Za-z][_A-Za-z0-9]*'")
+
+
+def _caller_safe(message: str) -> str:
+    """A GraphQL error message without the caller's values: quoted names stay, quoted values go."""
+    if message.startswith("Variable '$") and " has invalid value" in message:
+        return message.split(" has invalid value", 1)[0] + " has an invalid value."
+    quoted = re.findall(r"'[^']*'", message)
+    if any(not GRAPHQL_NAME.fullmatch(q) for q in quoted) or any(c in message.replace("<EOF>", "") for c in "<>&") \
+            or len(message) > MAX_MESSAGE:
+        return message.split(":", 1)[0] + "."  # e.g. "Syntax Error."
+    return message
+
+
 def _format(error: GraphQLError) -> dict[str, Any]:
     formatted = error.formatted
-    body: dict[str, Any] = {"message": formatted["message"][:MAX_MESSAGE]}
+    body: dict[str, Any] = {"message": _caller_safe(formatted["message"])}
     for key in ("locations", "path"):
         if formatted.get(key):
             body[key] = formatted[key]
@@ -184,7 +199,7 @@ def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, ApiError):
         body.update(message=original.message, code=original.code, details=original.details)
-    elif original is not None:
+    elif original is not None and not isinstance(original, GraphQLError):
         body.update(message="Internal error", code="InternalError", details={})
     return body
 

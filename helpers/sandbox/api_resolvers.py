@@ -283,6 +283,8 @@ def resolve_note_update(_, info: GraphQLResolveInfo, data: dict[str, Any], filte
     note = _note_for_change(ctx, "update", (filter or {}).get("id") or data.get("id"))
     denied = rule(ctx.caller, "Notes", "update").denied_fields
     changes = {k: v for k, v in data.items() if k in ("title", "body")}
+    if "title" in changes and changes["title"] is None:
+        raise ApiError("ValidationError", "A note needs a title", {"title": "title cannot be null."})
     if set(changes) & denied:
         raise not_authorized()
     updated = ctx.db.update_note(note.id, **changes)

@@ -581,8 +581,8 @@ class IdentityProvider:
         try:
             try:
                 params = await _request_params(request, allow_objects=True)
-            except OAuthError:
-                raise SignupError("invalid_body", "The body must be a JSON object.") from None
+            except OAuthError as exc:
+                raise SignupError("invalid_body", exc.description, status=exc.status) from None
             for name in ("client_id", "email", "password", "connection"):
                 if not isinstance(params.get(name), str) or not params[name]:
                     raise SignupError("invalid_body", E.missing(name))
