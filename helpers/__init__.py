@@ -1,11 +1,19 @@
-"""Auth Flows Lab helpers: the functions behind the lessons.
+"""Auth Flows Lab helpers: the functions behind the lessons (and their answer key).
 
-Public surface:
+Modules, one idea each:
 
-- :func:`start_sandbox` / :class:`Sandbox`: the offline identity provider (and API) on loopback.
-- :func:`verify_token`, :class:`Expectations`, :class:`TokenRejected`: the one hardened JWT verifier.
+- :mod:`helpers.config`: where to talk to (the sandbox by default, or a real tenant named in ``.env``).
+- :mod:`helpers.flows`: one function per OAuth/OIDC flow, over HTTP, returning typed token sets.
+- :mod:`helpers.tokens`: decode, explain and compare tokens (teaching views; nothing verified).
+- :mod:`helpers.verify`: the one hardened verifier; :mod:`helpers.jwks`: its JWKS cache.
+- :mod:`helpers.graphql`: a GraphQL client raising one exception per 8base error code.
+- :mod:`helpers.errors`: the error catalog (``data/error_catalog.csv``) and ``explain()``.
+- :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
+- :mod:`helpers.lessons`: the map of lessons and their navigation links.
+- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API.
 """
+from .config import Target, load_target
 from .sandbox import Sandbox, start_sandbox
 from .verify import Expectations, TokenRejected, verify_token
 
-__all__ = ["Expectations", "Sandbox", "TokenRejected", "start_sandbox", "verify_token"]
+__all__ = ["Expectations", "Sandbox", "Target", "TokenRejected", "load_target", "start_sandbox", "verify_token"]
