@@ -33,7 +33,7 @@ REASONS: dict[str, str] = {
     "missing_claim": "The token lacks a claim this verifier requires.",
     "bad_claim_type": "A claim in the token has the wrong type or an impossible value.",
     "bad_nonce": "The token's nonce does not match the one sent at login.",
-    "wrong_token_type": "This is an access token, but an ID token is expected here (or the reverse).",
+    "wrong_token_type": "This is an access token, but an ID token is expected here.",
 }
 
 # The algorithms a token may carry, whatever a caller lists: public-key signatures only. Keys come from
@@ -41,6 +41,8 @@ REASONS: dict[str, str] = {
 # a misconfigured ``algorithms=("RS256", "none"/"HS256")`` must still reject (catalog SIG-09..14).
 PUBLIC_KEY_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                                    "ES256", "ES256K", "ES384", "ES512", "EdDSA"})
+
+ID_TOKEN_WHERE_ACCESS_EXPECTED = "This is an ID token, but an access token is expected here."
 
 TokenUse = Literal["id", "access"]
 KeyLookup = Callable[[str | None], Any]
@@ -63,11 +65,12 @@ class TokenRejected(Exception):
         self.claim = claim
         self.expected = expected
         self.got = got
-        super().__init__(REASONS[code])
+        super().__init__(ID_TOKEN_WHERE_ACCESS_EXPECTED if code == "wrong_token_type" and expected == "an access token"
+                         else REASONS[code])
 
     @property
     def message(self) -> str:
-        return REASONS[self.code]
+        return str(self)
 
     def __repr__(self) -> str:
         return f"TokenRejected({self.code!r}, claim={self.claim!r})"

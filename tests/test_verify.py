@@ -99,3 +99,10 @@ def test_messages_never_repeat_the_token_or_its_header():
     evil = forged({"alg": "RS256", "kid": "<script>alert(1)</script>", "crit": ["<b>"]}, claims(), "abc")
     error = rejected(evil)
     assert "<script>" not in str(error) and evil not in str(error)
+
+
+def test_the_wrong_token_type_message_names_both_directions():
+    access = token(aud=["https://api/", ISS + "userinfo"], scope="openid", azp=CID)
+    assert str(rejected(access)) == "This is an access token, but an ID token is expected here."
+    id_where_access = Expectations(ISS, (CID, "https://api/"), token_use="access")
+    assert str(rejected(token(), id_where_access)) == "This is an ID token, but an access token is expected here."

@@ -121,7 +121,7 @@ def api_error_for(rejected: TokenRejected) -> ApiError:
     if rejected.code == "key_unavailable":
         return ApiError("ExternalServiceError", "The identity provider's signing keys could not be fetched",
                         {"token": REASONS["key_unavailable"]})
-    return invalid_token(REASONS[rejected.code])
+    return invalid_token(rejected.message)
 
 
 def bearer_token(header: str) -> str:
