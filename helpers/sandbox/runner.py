@@ -1,6 +1,7 @@
 """Starting and stopping the sandbox: the identity provider (and later the GraphQL API) on loopback."""
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 import threading
@@ -136,6 +137,8 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
     api_seed = load_api_seed({"idp_url": idp.issuer, "spa_client_id": spa.client_id, "web_client_id": web.client_id},
                              api_seed_path, **api_settings)
     folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="auth-flows-lab-api-"))
+    if data_dir is None:  # a kernel that ends without stop() still leaves nothing behind
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     try:
         api_server = BackgroundServer(lambda port: create_api_app(api_seed, clock, folder), api_port, quiet)
         api_server.start()
