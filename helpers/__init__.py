@@ -8,6 +8,8 @@ Modules, one idea each:
 - :mod:`helpers.verify`: the one hardened verifier; :mod:`helpers.jwks`: its JWKS cache.
 - :mod:`helpers.graphql`: a GraphQL client raising one exception per 8base error code.
 - :mod:`helpers.errors`: the error catalog (``data/error_catalog.csv``) and ``explain()``.
+- :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.
+- :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
 - :mod:`helpers.sandbox`: the offline identity provider and GraphQL API.
