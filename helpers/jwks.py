@@ -60,6 +60,7 @@ class JwksCache:
         self._last_attempt: float | None = None
         self._fetches = 0
         self._failed = 0
+        self._last_failed = False
 
     # ------------------------------------------------------------------ lookups
     def key_for(self, kid: str | None) -> Any:
@@ -119,14 +120,19 @@ class JwksCache:
                 raise KeyError(kid)
         cooling = (self.ttl > 0 and self._last_attempt is not None
                    and now - self._last_attempt < self.cooldown)
-        if cooling:  # keys past ttl + stale_for count as none: fail closed as the fetching call did
+        # The cooldown spaces refetches for unknown kids and retries after a failure; it never stops a
+        # routine refresh when memory cannot serve the key and the last fetch went fine.
+        if cooling and (unknown_kid or self._last_failed or self._within_stale_window(now)):
+            # keys past ttl + stale_for count as none: fail closed as the fetching call did
             return self._from_memory(kid, now, unavailable=not self._within_stale_window(now))
         self._last_attempt = now
         try:
             keys = self._fetch()
         except KeySourceUnavailable:
             self._failed += 1
+            self._last_failed = True
             return self._from_memory(kid, now, unavailable=True)
+        self._last_failed = False
         self._keys, self._fetched_at = keys, self._monotonic()
         key = self._lookup(keys, kid)
         if key is None:

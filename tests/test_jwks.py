@@ -730,3 +730,44 @@ def test_verifier_keeps_accepting_during_an_outage_then_fails_closed(server, mak
         with pytest.raises(TokenRejected) as info:
             verify_token(token("k1"), cache.key_for, EXPECT, now=NOW)
         assert info.value.code == "key_unavailable"
+
+
+def test_a_short_ttl_with_a_long_cooldown_still_refreshes_when_memory_cannot_serve():
+    """Past ttl + stale_for, with the provider up, the cooldown must not turn a refresh into an outage."""
+    import http.server
+    import socketserver
+    import threading
+
+    from cryptography.hazmat.primitives.asymmetric import rsa as _rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    from helpers.jwks import JwksCache
+
+    jwk = {**json.loads(RSAAlgorithm.to_jwk(_rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                                            .public_key())), "kid": "k1", "use": "sig", "alg": "RS256"}
+    body = json.dumps({"keys": [jwk]}).encode()
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(1)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = socketserver.TCPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    clock = {"now": 0.0}
+    try:
+        cache = JwksCache(f"http://127.0.0.1:{server.server_address[1]}/jwks", ttl=0.5, cooldown=30, stale_for=0,
+                          monotonic=lambda: clock["now"])
+        assert cache.key_for("k1") is not None
+        clock["now"] = 0.6
+        assert cache.key_for("k1") is not None and len(hits) == 2
+    finally:
+        server.shutdown()
+        server.server_close()

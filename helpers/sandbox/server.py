@@ -18,7 +18,9 @@ class PortInUse(OSError):
 
 def bind_loopback(port: int = 0) -> socket.socket:
     """A listening-ready TCP socket on 127.0.0.1 (``port=0`` lets the system pick a free one)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only for such sockets;
+    # without it, every request on a kept-alive connection waits ~40 ms for Nagle's algorithm.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((LOOPBACK, port))
