@@ -868,6 +868,12 @@ def _api_body(sb: "Sandbox", data: bytes) -> requests.Response:
 
 _recipe("api-body-not-json", lambda sb: _api_body(sb, b"{not json"))
 _recipe("api-batched", lambda sb: _api_body(sb, b"[]"))
+_recipe("api-query-too-deep", lambda sb: _gql(
+    sb.api_url, "{ " + "notesList { items { createdBy { roles { items { users { items { " * 3 + "id" + " } } } } } } }" * 3 + " }"))
+_recipe("api-query-too-many-aliases", lambda sb: _gql(
+    sb.api_url, "{ " + " ".join(f"a{i}: __typename" for i in range(sb.api.settings.max_aliases + 1)) + " }"))
+_recipe("api-query-too-long", lambda sb: _gql(
+    sb.api_url, "{ " + "__typename " * (sb.api.settings.max_query_tokens + 1) + "}"))
 _recipe("api-no-query", lambda sb: _api_body(sb, b'{"query": 5}'))
 _recipe("api-variables-not-object", lambda sb: _api_body(sb, b'{"query": "{ __typename }", "variables": "{}"}'))
 _recipe("api-body-too-large", lambda sb: _api_body(

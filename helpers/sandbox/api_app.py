@@ -3,19 +3,24 @@
 ``POST /<workspaceId>`` (Master), ``POST /<workspaceId>_<environment>``, or ``POST /`` with the
 ``workspace`` / ``environment`` headers. GraphQL errors come back with HTTP 200, ``data`` and, per
 error, ``message``, ``locations``, ``path``, ``code`` and ``details`` at the top level, as 8base
-returns them. Requests the API cannot read get a 4xx with the same error shape.
+returns them. Requests the API cannot read get a 4xx with the same error shape, and so do documents over
+the abuse limits of the settings (``max_query_tokens``, ``max_query_depth``, ``max_aliases``), checked
+before authentication and before any validation or execution.
 """
 from __future__ import annotations
 
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ariadne import graphql_sync
-from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, parse
+from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError,
+                     InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, parse, validate)
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -34,6 +39,8 @@ from .clock import Clock
 LOGGER = "helpers.sandbox.graphql"
 OPEN_TO_UNREGISTERED = {"userSignUpWithToken", "__typename", "__schema", "__type"}
 MAX_MESSAGE = 300
+VALIDATED_CACHE_SIZE = 256  # documents known valid, by query text (validation dominates a small request's cost)
+VALIDATED_QUERY_MAX = 16_384  # longer queries are never cached
 
 
 def create_api_app(seed: ApiSeed, clock: Clock, data_dir: Path) -> Starlette:
@@ -61,11 +68,57 @@ class GraphQLApi:
         self.data = ApiData(seed, data_dir, clock)
         self.authenticator = Authenticator(seed.settings, clock)
         self.schema = build_schema()
+        self._validated: OrderedDict[str, DocumentNode] = OrderedDict()
+        self._validated_lock = threading.Lock()
 
     def configure(self, **changes: Any) -> None:
         """Change settings live (cache policy, email case...). JWKS caches start empty again."""
         self.settings = replace(self.settings, **changes)
         self.authenticator = Authenticator(self.settings, self.clock)
+        with self._validated_lock:
+            self._validated.clear()  # documents accepted under the old limits are checked again
+
+    # ------------------------------------------------------------------ documents
+    def document(self, query: str) -> tuple[DocumentNode, bool]:
+        """The parsed document, and whether it is known valid; raises ``RequestRejected`` over a limit."""
+        with self._validated_lock:
+            known = self._validated.get(query)
+            if known is not None:
+                self._validated.move_to_end(query)
+                return known, True
+        settings = self.settings
+        try:
+            document = parse(query, max_tokens=settings.max_query_tokens)
+        except GraphQLError as error:
+            if "aborted" in error.message and "tokens" in error.message:  # graphql-core's max_tokens guard
+                raise _over_limit("The query is too long",
+                                  f"At most {settings.max_query_tokens} tokens are allowed in a query.") from None
+            if "aborted" in error.message and "nested too deeply" in error.message:  # its recursion guard
+                raise _too_deep(settings.max_query_depth) from None
+            raise
+        except RecursionError:
+            raise _too_deep(settings.max_query_depth) from None
+        depth, aliases = _measure(document, settings.max_aliases + 1)
+        if depth > settings.max_query_depth:
+            raise _too_deep(settings.max_query_depth)
+        if aliases > settings.max_aliases:
+            raise _over_limit("The query has too many aliases",
+                              f"At most {settings.max_aliases} aliased fields are allowed in a query.")
+        return document, False
+
+    def _validator(self, query: str, known_valid: bool):
+        """graphql-core's ``validate``, skipped for a document validated before (the schema never changes)."""
+        def run(schema, document, rules=None, max_errors=None, **kwargs):
+            if known_valid:
+                return []
+            errors = validate(schema, document, rules=rules, max_errors=max_errors, **kwargs)
+            if not errors and len(query) <= VALIDATED_QUERY_MAX:
+                with self._validated_lock:
+                    self._validated[query] = document
+                    while len(self._validated) > VALIDATED_CACHE_SIZE:
+                        self._validated.popitem(last=False)
+            return errors
+        return run
 
     def database(self, workspace_id: str, environment: str = MASTER) -> EnvironmentDb:
         db = self.data.database(workspace_id, environment)
@@ -97,7 +150,8 @@ class GraphQLApi:
                                             {"environment": "This workspace has no environment of that name."}))
         try:
             body = await self._json_body(request)
-            document, root_fields = _parse(body)
+            document, known_valid = self.document(body["query"])
+            root_fields = _root_fields(document, body)
         except RequestRejected as rejected:
             return _error_response(rejected.error, status=rejected.status)
         except GraphQLError as error:
@@ -119,7 +173,8 @@ class GraphQLApi:
         context = Context(caller, db, self.settings)
         _, result = await run_in_threadpool(
             graphql_sync, self.schema, body, context_value=context, query_document=document,
-            error_formatter=_format_error, logger=LOGGER, debug=False)
+            query_validator=self._validator(body["query"], known_valid), error_formatter=_format_error,
+            logger=LOGGER, debug=False)
         return JSONResponse(result, status_code=200 if "data" in result else 400)
 
     async def _json_body(self, request: Request) -> dict[str, Any]:
@@ -138,7 +193,8 @@ class GraphQLApi:
                 raise _too_large()
         try:
             body = json.loads(raw)
-        except (ValueError, RecursionError):
+            json.dumps(body, ensure_ascii=False).encode()  # a lone surrogate (\ud800) is no text: refused here
+        except (ValueError, RecursionError):  # (UnicodeEncodeError is a ValueError)
             raise RequestRejected(400, ApiError("InvalidArgumentError", "The body is not valid JSON",
                                                 {"body": "Send {\"query\": \"...\", \"variables\": {...}}."})) from None
         if isinstance(body, list):
@@ -158,16 +214,69 @@ def _too_large() -> RequestRejected:
                                          {"body": "The body exceeds the API's size limit."}))
 
 
-def _parse(body: dict[str, Any]) -> tuple[DocumentNode, list[FieldNode]]:
-    """The parsed document and the root fields of the operation that will run."""
-    document = parse(body["query"])
+def _root_fields(document: DocumentNode, body: dict[str, Any]) -> list[FieldNode]:
+    """The root fields of the operation that will run."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     name = body.get("operationName")
     chosen = next((o for o in operations if name and o.name and o.name.value == name), None)
     if chosen is None and len(operations) == 1:
         chosen = operations[0]
-    fields = [s for s in chosen.selection_set.selections if isinstance(s, FieldNode)] if chosen else []
-    return document, fields
+    return [s for s in chosen.selection_set.selections if isinstance(s, FieldNode)] if chosen else []
+
+
+class _FragmentCycle(Exception):
+    """A fragment spreads itself (graphql validation refuses it; the measure must not loop on it)."""
+
+
+def _measure(document: DocumentNode, alias_cap: int) -> tuple[int, int]:
+    """(depth, aliases) of a document's operations: the most nested field levels, fragments expanded, ``ofType``
+    not adding a level; aliased fields counted once per use of their fragment (saturating at ``alias_cap``).
+
+    Linear in the document: each fragment is measured once. A fragment cycle measures as infinitely deep.
+    Fragments no operation uses never run (validation refuses them), so they are not measured.
+    """
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    measured: dict[str, tuple[int, int]] = {}
+
+    def selections(selection_set: SelectionSetNode | None, visiting: frozenset[str]) -> tuple[int, int]:
+        depth = aliases = 0
+        for node in selection_set.selections if selection_set else ():
+            if isinstance(node, FieldNode):
+                below, inner = selections(node.selection_set, visiting)
+                depth = max(depth, below + (0 if node.name.value == "ofType" and below else 1))
+                aliases += inner + (1 if node.alias else 0)
+            elif isinstance(node, InlineFragmentNode):
+                below, inner = selections(node.selection_set, visiting)
+                depth, aliases = max(depth, below), aliases + inner
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                if name in visiting:
+                    raise _FragmentCycle
+                if name not in measured:
+                    fragment = fragments.get(name)
+                    measured[name] = selections(fragment.selection_set, visiting | {name}) if fragment else (0, 0)
+                below, inner = measured[name]
+                depth, aliases = max(depth, below), aliases + inner
+            aliases = min(aliases, alias_cap)
+        return depth, aliases
+
+    depth = aliases = 0
+    try:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                below, inner = selections(definition.selection_set, frozenset())
+                depth, aliases = max(depth, below), min(aliases + inner, alias_cap)
+    except (_FragmentCycle, RecursionError):
+        return 2**31, aliases
+    return depth, aliases
+
+
+def _over_limit(message: str, detail: str) -> RequestRejected:
+    return RequestRejected(400, ApiError("InvalidArgumentError", message, {"query": detail}))
+
+
+def _too_deep(limit: int) -> RequestRejected:
+    return _over_limit("The query is nested too deeply", f"At most {limit} levels of nested fields are allowed.")
 
 
 GRAPHQL_NAME = re.compile(r"'\$?[_A-Za-z][_A-Za-z0-9]*'")

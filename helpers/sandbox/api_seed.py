@@ -30,6 +30,9 @@ class ApiSettings:
     jwks_stale_for: float = 3600
     token_leeway: int = 0
     max_body_bytes: int = 1_048_576
+    max_query_tokens: int = 5_000  # lexical tokens of one query document (the introspection query has 163)
+    max_query_depth: int = 12  # nested field levels, fragments expanded (``ofType`` chains do not count)
+    max_aliases: int = 30  # aliased fields of one document, counted once per use of their fragment
 
 
 @dataclass(frozen=True)

@@ -714,7 +714,8 @@ async def _request_params(request: Request, allow_objects: bool = False) -> dict
     if content_type == "application/json":
         try:
             data = json.loads(body or b"{}")
-        except (ValueError, RecursionError):
+            json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate (\ud800) is no text: refused here
+        except (ValueError, RecursionError):  # (UnicodeEncodeError is a ValueError)
             raise OAuthError(400, "invalid_request", "The body is not valid JSON.") from None
         if not isinstance(data, dict):
             raise OAuthError(400, "invalid_request", "The body must be a JSON object.")
