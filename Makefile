@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg --nbval-current-env
 
-.PHONY: install lab test sandbox notebooks bench clean
+.PHONY: install lab test sandbox notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.12, for example)")'
@@ -25,9 +25,6 @@ test: $(STAMP)     ## every test: the package, the servers, the real client libr
 
 sandbox: $(STAMP)  ## run the sandbox in the foreground; prints its JSON facts first
 	$(PY) -m helpers.sandbox
-
-bench: $(STAMP)    ## benchmarks: each measure as a ratio against a floor measured in the same run
-	$(PY) -m bench
 
 notebooks: $(STAMP) ## Restart & Run All every lesson and solution, saving outputs (for maintainers)
 	$(PY) tools/execute_notebooks.py
