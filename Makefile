@@ -6,7 +6,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg --nbval-current-env
 
-.PHONY: install lab test sandbox notebooks clean
+CHROMIUM ?= /usr/bin/chromium
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: install browser lab test sandbox notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.12, for example)")'
@@ -17,10 +20,14 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)  ## create .venv and install everything
 
+browser:           ## Debian's Chromium for the real-browser tests (Playwright drives it; nothing is downloaded by Playwright)
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) && echo "chromium: $$($(CHROMIUM) --version)"
+
 lab: $(STAMP)      ## open JupyterLab on the first lesson (each lesson starts the embedded sandbox)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00-start-here.ipynb
 
-test: $(STAMP)     ## every test: the package, the servers, the real client libraries, every notebook
+test: $(STAMP) browser ## every test: the package, the servers, the real client libraries, a real browser, every notebook
 	$(PY) -m pytest tests notebooks $(NBVAL)
 
 sandbox: $(STAMP)  ## run the sandbox in the foreground; prints its JSON facts first

@@ -33,3 +33,6 @@ def own_sandbox() -> Sandbox:
     box = launch_sandbox()
     yield box
     box.stop()
+
+
+from tests.browser_support import browser_page, chromium  # noqa: E402,F401  (fixtures for the browser tests)
