@@ -11,6 +11,7 @@ Messages never repeat text taken from the token.
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Literal
@@ -161,9 +162,17 @@ def _as_text(token: str | bytes, max_bytes: int) -> str:
     return token
 
 
+@functools.lru_cache(maxsize=512)
+def _unverified_header(token: str) -> dict[str, Any]:
+    """PyJWT's unverified header of ``token``, remembered per token string (a client sends the same token on
+    every request until it renews it). It only chooses the key: ``jwt.decode`` still parses and checks the
+    whole token each time. Errors are not remembered. Callers must not change the returned dict."""
+    return jwt.get_unverified_header(token)
+
+
 def _header(token: str, expect: Expectations) -> dict[str, Any]:
     try:
-        header = jwt.get_unverified_header(token)
+        header = _unverified_header(token)
     except jwt.DecodeError:
         raise TokenRejected("malformed") from None
     except jwt.PyJWTError:  # a readable header with a parameter PyJWT refuses (crit, a non-string kid)

@@ -11,6 +11,7 @@ Verification is the one hardened verifier of :mod:`helpers.verify`; keys come fr
 """
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -143,8 +144,10 @@ def bearer_token(header: str) -> str:
     return token
 
 
+@functools.lru_cache(maxsize=512)
 def _unverified_issuer(token: str) -> str | None:
-    """The ``iss`` claim, read only to choose which profile's keys to verify with."""
+    """The ``iss`` claim, read only to choose which profile's keys to verify with (then the one verifier checks
+    the whole token). Remembered per token string, as a client repeats its token; errors are not remembered."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.DecodeError:

@@ -5,6 +5,7 @@ applies the caller's roles: table actions, row filters, field flags.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -331,8 +332,10 @@ def serialize_datetime(value: Any) -> Any:
     return value
 
 
+@functools.cache
 def build_schema() -> GraphQLSchema:
-    """The executable schema: SDL from ``data/sandbox/schema.graphql`` plus these resolvers."""
+    """The executable schema: SDL from ``data/sandbox/schema.graphql`` plus these resolvers. Built once per
+    process and shared by every API in it (neither the file nor the resolvers change while it runs)."""
     return make_executable_schema(load_schema_from_path(str(SCHEMA_FILE)), query, mutation, user_type, role_type,
                                   note_type, token_type, token_response_type, profile_type, json_scalar,
                                   datetime_scalar)

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import json
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,23 @@ class SigningKey:
         return {"kty": "RSA", "use": "sig", "alg": ALGORITHM, "kid": self.kid, "n": jwk["n"], "e": jwk["e"]}
 
 
+def _generate_soon(count: int = 1) -> "list[Future[SigningKey]]":
+    """``count`` new keys, made one after the other on a daemon thread. RSA key generation (tens of
+    milliseconds, sometimes a few hundred) runs in OpenSSL without holding the GIL, so the sandbox gets on
+    with starting its servers meanwhile; whatever needs a key first (a token, the JWKS) waits for it."""
+    futures: list[Future[SigningKey]] = [Future() for _ in range(count)]
+
+    def generate() -> None:
+        for future in futures:
+            try:
+                future.set_result(SigningKey.generate())
+            except BaseException as exc:  # handed to whoever waits for the key
+                future.set_exception(exc)
+
+    threading.Thread(target=generate, name="sandbox-keygen", daemon=True).start()
+    return futures
+
+
 def _thumbprint(public_key: RSAPublicKey) -> str:
     """RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key."""
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public_key))
@@ -54,17 +72,16 @@ class KeyRing:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._previous: SigningKey | None = None
-        self._current = SigningKey.generate()
-        self._next = SigningKey.generate()
+        self._previous: Future[SigningKey] | None = None
+        self._current, self._next = _generate_soon(2)  # made in the background (see _generate_soon)
 
     @property
     def current(self) -> SigningKey:
-        return self._current
+        return self._current.result()
 
     def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
         """A compact RS256 JWS over ``claims`` with the current key's ``kid``."""
-        key = self._current
+        key = self._current.result()
         header = {"typ": "JWT", **(headers or {}), "kid": key.kid}
         return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers=header)
 
@@ -82,8 +99,9 @@ class KeyRing:
     def rotate(self) -> str:
         """Start signing with the next key; return the new current ``kid``."""
         with self._lock:
-            self._previous, self._current, self._next = self._current, self._next, SigningKey.generate()
-            return self._current.kid
+            self._previous, self._current, self._next = self._current, self._next, _generate_soon()[0]
+            current = self._current
+        return current.result().kid
 
     def revoke_previous(self) -> None:
         """Stop publishing the previous key: tokens it signed no longer verify."""
@@ -92,4 +110,5 @@ class KeyRing:
 
     def _published(self) -> list[SigningKey]:
         with self._lock:
-            return [k for k in (self._current, self._next, self._previous) if k is not None]
+            published = [k for k in (self._current, self._next, self._previous) if k is not None]
+        return [k.result() for k in published]

@@ -126,22 +126,29 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
     ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...).
     """
     seed = load_seed(seed_path)
-    clock, keys = Clock(), KeyRing()
+    clock, keys = Clock(), KeyRing()  # the keys are made in the background while the servers start
+    # Both servers start side by side: the IdP's uvicorn starts up while the API (databases, schema) is built.
     idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port, quiet)
-    idp_server.start()
-    idp: IdentityProvider = idp_server.app.state.idp
-    spa = seed.client_of_type("spa")
-    m2m = seed.client_of_type("non_interactive")
-    web = seed.client_of_type("regular_web")
-    database = seed.database_connection.name
-    api_seed = load_api_seed({"idp_url": idp.issuer, "spa_client_id": spa.client_id, "web_client_id": web.client_id},
-                             api_seed_path, **api_settings)
-    folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="auth-flows-lab-api-"))
-    if data_dir is None:  # a kernel that ends without stop() still leaves nothing behind
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    idp_server.launch()
     try:
+        idp: IdentityProvider = idp_server.app.state.idp
+        spa = seed.client_of_type("spa")
+        m2m = seed.client_of_type("non_interactive")
+        web = seed.client_of_type("regular_web")
+        database = seed.database_connection.name
+        api_seed = load_api_seed({"idp_url": idp.issuer, "spa_client_id": spa.client_id,
+                                  "web_client_id": web.client_id}, api_seed_path, **api_settings)
+        folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="auth-flows-lab-api-"))
+        if data_dir is None:  # a kernel that ends without stop() still leaves nothing behind
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
         api_server = BackgroundServer(lambda port: create_api_app(api_seed, clock, folder), api_port, quiet)
-        api_server.start()
+        api_server.launch()
+        try:
+            idp_server.wait_started()
+            api_server.wait_started()
+        except BaseException:
+            api_server.stop()
+            raise
     except BaseException:
         idp_server.stop()
         raise

@@ -39,6 +39,20 @@ def silence_uvicorn() -> None:
             logger.addHandler(logging.NullHandler())
 
 
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, which also tells a waiting thread the moment its startup is over."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.startup_over = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        finally:
+            self.startup_over.set()  # started, or failed to: either way the waiting thread looks
+
+
 class BackgroundServer:
     """One uvicorn server in a daemon thread. ``make_app(port)`` builds the app once the port is known."""
 
@@ -50,19 +64,29 @@ class BackgroundServer:
             silence_uvicorn()
         config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
                                 lifespan="off", timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
+        self._server = _Uvicorn(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name=f"sandbox-server-{self.port}", daemon=True)
 
     def start(self, timeout: float = 15.0) -> "BackgroundServer":
         """Start serving and wait until the server accepts connections."""
+        return self.launch().wait_started(timeout)
+
+    def launch(self) -> "BackgroundServer":
+        """Start serving without waiting (then :meth:`wait_started`): several servers start side by side."""
         self._thread.start()
+        return self
+
+    def wait_started(self, timeout: float = 15.0) -> "BackgroundServer":
+        """Wait until the launched server accepts connections (woken by its startup, not by polling)."""
         deadline = time.monotonic() + timeout
         while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if not self._thread.is_alive() or remaining <= 0:
                 self.stop()
                 raise RuntimeError(f"the server on port {self.port} did not start")
-            time.sleep(0.01)
+            if self._server.startup_over.wait(min(remaining, 0.05)) and not self._server.started:
+                self._thread.join(min(remaining, 0.05))  # its startup failed: the thread is ending
         return self
 
     @property
