@@ -111,3 +111,30 @@ def test_clock_freeze_advance_unfreeze_reset():
     assert abs(clock.now() - time.time()) < 1
     clock.advance(-60)
     assert abs(clock.now() - (time.time() - 60)) < 1
+
+
+def test_a_new_sandbox_removes_folders_that_killed_processes_left(tmp_path, monkeypatch):
+    """A kernel killed by nbval or Jupyter never runs atexit: the next sandbox removes its folder."""
+    import subprocess
+    import sys
+
+    from helpers.sandbox import data_folder
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    abandoned = tmp_path / f"{data_folder.PREFIX}{dead_pid}-abc"
+    mine = tmp_path / f"{data_folder.PREFIX}{os.getpid()}-def"
+    unrelated = tmp_path / f"{data_folder.PREFIX}legacy"
+    for folder in (abandoned, mine, unrelated):
+        folder.mkdir()
+        (folder / "main.db").write_text("x")
+    monkeypatch.setattr(data_folder.tempfile, "tempdir", str(tmp_path))
+
+    box = launch_sandbox()
+    try:
+        assert not abandoned.exists()
+        assert mine.exists() and unrelated.exists()
+        assert box.data_dir.parent == tmp_path and box.data_dir.name.startswith(f"{data_folder.PREFIX}{os.getpid()}-")
+    finally:
+        box.stop()
+    assert not box.data_dir.exists()

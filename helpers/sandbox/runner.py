@@ -1,9 +1,7 @@
 """Starting and stopping the sandbox: the identity provider (and later the GraphQL API) on loopback."""
 from __future__ import annotations
 
-import atexit
 import shutil
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,6 +10,7 @@ from typing import Any
 from .api_app import GraphQLApi, create_api_app
 from .api_seed import DEFAULT_API_FILE, load_api_seed
 from .clock import Clock
+from .data_folder import temporary_data_folder
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
 from .keys import KeyRing
 from .seed import DEFAULT_TENANT_FILE, load_seed
@@ -138,9 +137,7 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         database = seed.database_connection.name
         api_seed = load_api_seed({"idp_url": idp.issuer, "spa_client_id": spa.client_id,
                                   "web_client_id": web.client_id}, api_seed_path, **api_settings)
-        folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="auth-flows-lab-api-"))
-        if data_dir is None:  # a kernel that ends without stop() still leaves nothing behind
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        folder = Path(data_dir) if data_dir else temporary_data_folder()  # removed at exit, or by a later sandbox
         api_server = BackgroundServer(lambda port: create_api_app(api_seed, clock, folder), api_port, quiet)
         api_server.launch()
         try:
