@@ -1,0 +1,234 @@
+"""The static site (tools/build_site.py, `make site`): built once per session into a temporary folder, served on
+loopback by a test HTTP server, and read by a real Chromium. Every browser test fails if the page asks for
+anything that is not on this machine (a CDN script, a web font, ...).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from tools import build_site
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+LESSONS = sorted(p.name for p in build_site.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    """The site, built from the committed notebooks (nothing is executed)."""
+    if not build_site.MERMAID_DIST.is_file():
+        message = "node_modules/mermaid is missing: run `make site-deps` (npm ci)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: the site tests are never skipped in CI)")
+        pytest.skip(message)
+    out = tmp_path_factory.mktemp("site") / "site"
+    build_site.build_site(out)
+    return out
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # no access log in the test output
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(site) -> str:
+    """The site over HTTP on 127.0.0.1 (ES modules and fetch behave as on a real host, unlike file://)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname in LOOPBACK_HOSTS
+
+
+@pytest.fixture
+def page(browser_page, site_url):
+    """A browser page where every request is checked: loopback goes through, anything else is refused and
+    recorded in ``page.outside``; the test fails at the end if there is any."""
+    outside: list[str] = []
+
+    def guard(route):
+        if _is_local(route.request.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    browser_page.context.route("**/*", guard)
+    browser_page.outside = outside
+    browser_page.site_url = site_url
+    yield browser_page
+    assert outside == [], f"the page asked for something outside this machine: {outside}"
+
+
+def _wait_for_diagrams(page) -> None:
+    page.wait_for_selector("body[data-diagrams=done]", timeout=30_000)
+
+
+# ------------------------------------------------------------------------------------------- the build
+
+def test_every_lesson_and_solution_has_a_page(site):
+    for name in LESSONS:
+        stem = name.removesuffix(".ipynb")
+        assert (site / f"{stem}.html").is_file()
+        if (build_site.NOTEBOOKS / "solutions" / f"{stem}-solutions.ipynb").is_file():
+            assert (site / "solutions" / f"{stem}-solutions.html").is_file()
+    assert (site / "assets" / "mermaid.min.js").stat().st_size > 1_000_000
+
+
+def test_pages_keep_the_committed_outputs(site):
+    """Outputs are the notebook's own (not re-run): a stored stream output appears verbatim on the page."""
+    import nbformat
+    source = build_site.NOTEBOOKS / LESSONS[1]
+    notebook = nbformat.read(source, as_version=4)
+    stream = next(o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                  if o.get("output_type") == "stream" and len(o["text"].strip()) > 20)
+    first_line = stream["text"].strip().splitlines()[0]
+    html = (site / source.name.replace(".ipynb", ".html")).read_text()
+    from html import escape
+    assert escape(first_line, quote=False) in html
+
+
+def test_widget_outputs_show_their_text_fallback(site):
+    pages = "".join(p.read_text() for p in site.glob("*.html"))
+    assert "application/vnd.jupyter.widget-view+json" not in pages
+    assert "jupyter-widgets" not in pages.lower().replace("jupyter-widgets-", "")
+
+
+def test_links_between_pages_resolve_and_no_lesson_link_points_at_a_notebook(site):
+    broken, to_notebooks = [], []
+    for html_file in list(site.glob("*.html")) + list(site.glob("solutions/*.html")):
+        for href in re.findall(r'(?:href|src)="([^"]+)"', html_file.read_text()):
+            parts = urlsplit(href)
+            if parts.scheme or href.startswith("#"):
+                continue
+            target = (html_file.parent / unquote(parts.path)).resolve()
+            if href.split("#")[0].endswith(".ipynb") and re.match(r"\d\d-", Path(parts.path).name):
+                to_notebooks.append((html_file.name, href))
+            elif not target.exists():
+                broken.append((html_file.name, href))
+    assert to_notebooks == []
+    assert broken == []
+
+
+def test_search_index_has_sections_of_every_lesson(site):
+    text = (site / "assets" / "search-index.js").read_text()
+    for name in LESSONS:
+        assert f'"href": "{name.replace(".ipynb", ".html")}#' in text
+
+
+def test_build_refuses_to_wipe_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(build_site.SiteBuildError):
+        build_site.prepare_output(tmp_path)
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+# ------------------------------------------------------------------------------------------ in a browser
+
+def test_a_lesson_draws_its_mermaid_diagrams_as_svg(page):
+    page.goto(page.site_url + "01-obtaining-tokens.html")
+    _wait_for_diagrams(page)
+    blocks = page.locator(".jp-Mermaid")
+    assert blocks.count() > 0
+    assert page.locator(".jp-Mermaid figure.diagram svg").count() == blocks.count()
+    assert page.locator(".diagram-error").count() == 0
+    assert page.locator("svg[aria-roledescription=sequence]").count() > 0
+    assert "Syntax error" not in page.inner_text("body")
+    assert page.locator(".jp-Mermaid pre.mermaid").first.is_hidden()
+    page.shot("lesson-01")
+
+
+def test_every_diagram_of_every_page_draws(page, site):
+    failures = []
+    for html_file in sorted(site.glob("*.html")) + sorted(site.glob("solutions/*.html")):
+        if "jp-Mermaid" not in html_file.read_text():
+            continue
+        page.goto(page.site_url + html_file.relative_to(site).as_posix())
+        _wait_for_diagrams(page)
+        drawn = page.locator(".jp-Mermaid figure.diagram svg").count()
+        total = page.locator(".jp-Mermaid").count()
+        if drawn != total or page.locator(".diagram-error").count():
+            failures.append((html_file.name, drawn, total, page.locator(".diagram-error").all_inner_texts()))
+    assert failures == []
+
+
+def test_contents_prev_next_and_solutions_links_work(page):
+    page.goto(page.site_url + "index.html")
+    titles = page.locator(".lesson-list a.lesson-link")
+    assert titles.count() == len(LESSONS)
+    assert [href for href in titles.evaluate_all("els => els.map(e => e.getAttribute('href'))")] == \
+        [name.replace(".ipynb", ".html") for name in LESSONS]
+
+    titles.nth(0).click()
+    assert page.url.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
+    page.locator(".site-pager-top a[rel=next]").click()
+    assert page.url.endswith("/" + LESSONS[1].replace(".ipynb", ".html"))
+    page.locator(".site-pager-bottom a[rel=prev]").click()
+    assert page.url.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
+
+    page.goto(page.site_url + LESSONS[1].replace(".ipynb", ".html"))
+    page.locator(".site-pager-top a[rel=alternate]").click()
+    assert "/solutions/" in page.url and page.url.endswith("-solutions.html")
+    assert page.locator("h1").first.inner_text().startswith("Solutions")
+    page.locator(".site-pager-top a[rel=alternate]").click()
+    assert page.url.endswith("/" + LESSONS[1].replace(".ipynb", ".html"))
+    page.locator(".site-pager-top a[rel=contents]").click()
+    assert page.url.endswith("/index.html")
+
+
+def test_a_link_written_as_a_notebook_leads_to_its_page(page):
+    """Lesson text links ``NN-x.ipynb``; on the site that link must open the built page."""
+    page.goto(page.site_url + LESSONS[1].replace(".ipynb", ".html"))
+    link = page.locator(f'.jp-MarkdownCell a[href^="{LESSONS[0].replace(".ipynb", ".html")}"]').first
+    link.click()
+    assert urlsplit(page.url).path.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
+    assert page.locator("h1").first.is_visible()
+
+
+def test_search_finds_a_term_and_opens_its_section(page):
+    page.goto(page.site_url + "index.html")
+    page.fill(".site-search input[name=q]", "User is absent")
+    page.press(".site-search input[name=q]", "Enter")
+    page.wait_for_url("**/search.html?q=*")
+    results = page.locator("#search-results li a")
+    results.first.wait_for()
+    assert results.count() > 0
+    assert "found" in page.inner_text("#search-status")
+    page.shot("search")
+    results.first.click()
+    page.wait_for_load_state()
+    assert "user is absent" in page.inner_text("body").lower()
+
+
+def test_search_says_when_nothing_matches(page):
+    page.goto(page.site_url + "search.html?q=zzqxvnonexistentword")
+    page.wait_for_selector("#search-status:has-text('Nothing found')")
+    assert page.locator("#search-results li").count() == 0
+
+
+def test_search_results_never_interpret_the_query_as_html(page):
+    page.goto(page.site_url + "search.html?q=" + "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+    page.wait_for_selector("#search-status:has-text('Nothing found')")
+    assert page.locator("#search-status img").count() == 0
+
+
+def test_the_request_guard_catches_a_request_that_leaves_the_machine(page):
+    """The guard the other tests rely on: a request to a non-loopback host is refused and recorded."""
+    page.goto(page.site_url + "index.html")
+    page.evaluate("() => fetch('http://example.invalid/probe').catch(() => null)")
+    assert page.outside == ["http://example.invalid/probe"]
+    page.outside.clear()
