@@ -57,9 +57,9 @@ def _is_local(url: str) -> bool:
 
 
 @pytest.fixture
-def page(browser_page, site_url):
+def site_page(browser_page, site_url):
     """A browser page where every request is checked: loopback goes through, anything else is refused and
-    recorded in ``page.outside``; the test fails at the end if there is any."""
+    recorded in ``site_page.outside``; the test fails at the end if there is any."""
     outside: list[str] = []
 
     def guard(route):
@@ -148,96 +148,96 @@ def test_build_refuses_to_wipe_a_folder_it_did_not_make(tmp_path):
 
 # ------------------------------------------------------------------------------------------ in a browser
 
-def test_a_lesson_draws_its_mermaid_diagrams_as_svg(page):
-    page.goto(page.site_url + "01-obtaining-tokens.html")
-    _wait_for_diagrams(page)
-    blocks = page.locator(".jp-Mermaid")
+def test_a_lesson_draws_its_mermaid_diagrams_as_svg(site_page):
+    site_page.goto(site_page.site_url + "01-obtaining-tokens.html")
+    _wait_for_diagrams(site_page)
+    blocks = site_page.locator(".jp-Mermaid")
     assert blocks.count() > 0
-    assert page.locator(".jp-Mermaid figure.diagram svg").count() == blocks.count()
-    assert page.locator(".diagram-error").count() == 0
-    assert page.locator("svg[aria-roledescription=sequence]").count() > 0
-    assert "Syntax error" not in page.inner_text("body")
-    assert page.locator(".jp-Mermaid pre.mermaid").first.is_hidden()
-    page.shot("lesson-01")
+    assert site_page.locator(".jp-Mermaid figure.diagram svg").count() == blocks.count()
+    assert site_page.locator(".diagram-error").count() == 0
+    assert site_page.locator("svg[aria-roledescription=sequence]").count() > 0
+    assert "Syntax error" not in site_page.inner_text("body")
+    assert site_page.locator(".jp-Mermaid pre.mermaid").first.is_hidden()
+    site_page.shot("lesson-01")
 
 
-def test_every_diagram_of_every_page_draws(page, site):
+def test_every_diagram_of_every_page_draws(site_page, site):
     failures = []
     for html_file in sorted(site.glob("*.html")) + sorted(site.glob("solutions/*.html")):
         if "jp-Mermaid" not in html_file.read_text():
             continue
-        page.goto(page.site_url + html_file.relative_to(site).as_posix())
-        _wait_for_diagrams(page)
-        drawn = page.locator(".jp-Mermaid figure.diagram svg").count()
-        total = page.locator(".jp-Mermaid").count()
-        if drawn != total or page.locator(".diagram-error").count():
-            failures.append((html_file.name, drawn, total, page.locator(".diagram-error").all_inner_texts()))
+        site_page.goto(site_page.site_url + html_file.relative_to(site).as_posix())
+        _wait_for_diagrams(site_page)
+        drawn = site_page.locator(".jp-Mermaid figure.diagram svg").count()
+        total = site_page.locator(".jp-Mermaid").count()
+        if drawn != total or site_page.locator(".diagram-error").count():
+            failures.append((html_file.name, drawn, total, site_page.locator(".diagram-error").all_inner_texts()))
     assert failures == []
 
 
-def test_contents_prev_next_and_solutions_links_work(page):
-    page.goto(page.site_url + "index.html")
-    titles = page.locator(".lesson-list a.lesson-link")
+def test_contents_prev_next_and_solutions_links_work(site_page):
+    site_page.goto(site_page.site_url + "index.html")
+    titles = site_page.locator(".lesson-list a.lesson-link")
     assert titles.count() == len(LESSONS)
     assert [href for href in titles.evaluate_all("els => els.map(e => e.getAttribute('href'))")] == \
         [name.replace(".ipynb", ".html") for name in LESSONS]
 
     titles.nth(0).click()
-    assert page.url.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
-    page.locator(".site-pager-top a[rel=next]").click()
-    assert page.url.endswith("/" + LESSONS[1].replace(".ipynb", ".html"))
-    page.locator(".site-pager-bottom a[rel=prev]").click()
-    assert page.url.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
+    assert site_page.url.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
+    site_page.locator(".site-pager-top a[rel=next]").click()
+    assert site_page.url.endswith("/" + LESSONS[1].replace(".ipynb", ".html"))
+    site_page.locator(".site-pager-bottom a[rel=prev]").click()
+    assert site_page.url.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
 
-    page.goto(page.site_url + LESSONS[1].replace(".ipynb", ".html"))
-    page.locator(".site-pager-top a[rel=alternate]").click()
-    assert "/solutions/" in page.url and page.url.endswith("-solutions.html")
-    assert page.locator("h1").first.inner_text().startswith("Solutions")
-    page.locator(".site-pager-top a[rel=alternate]").click()
-    assert page.url.endswith("/" + LESSONS[1].replace(".ipynb", ".html"))
-    page.locator(".site-pager-top a[rel=contents]").click()
-    assert page.url.endswith("/index.html")
+    site_page.goto(site_page.site_url + LESSONS[1].replace(".ipynb", ".html"))
+    site_page.locator(".site-pager-top a[rel=alternate]").click()
+    assert "/solutions/" in site_page.url and site_page.url.endswith("-solutions.html")
+    assert site_page.locator("h1").first.inner_text().startswith("Solutions")
+    site_page.locator(".site-pager-top a[rel=alternate]").click()
+    assert site_page.url.endswith("/" + LESSONS[1].replace(".ipynb", ".html"))
+    site_page.locator(".site-pager-top a[rel=contents]").click()
+    assert site_page.url.endswith("/index.html")
 
 
-def test_a_link_written_as_a_notebook_leads_to_its_page(page):
+def test_a_link_written_as_a_notebook_leads_to_its_page(site_page):
     """Lesson text links ``NN-x.ipynb``; on the site that link must open the built page."""
-    page.goto(page.site_url + LESSONS[1].replace(".ipynb", ".html"))
-    link = page.locator(f'.jp-MarkdownCell a[href^="{LESSONS[0].replace(".ipynb", ".html")}"]').first
+    site_page.goto(site_page.site_url + LESSONS[1].replace(".ipynb", ".html"))
+    link = site_page.locator(f'.jp-MarkdownCell a[href^="{LESSONS[0].replace(".ipynb", ".html")}"]').first
     link.click()
-    assert urlsplit(page.url).path.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
-    assert page.locator("h1").first.is_visible()
+    assert urlsplit(site_page.url).path.endswith("/" + LESSONS[0].replace(".ipynb", ".html"))
+    assert site_page.locator("h1").first.is_visible()
 
 
-def test_search_finds_a_term_and_opens_its_section(page):
-    page.goto(page.site_url + "index.html")
-    page.fill(".site-search input[name=q]", "User is absent")
-    page.press(".site-search input[name=q]", "Enter")
-    page.wait_for_url("**/search.html?q=*")
-    results = page.locator("#search-results li a")
+def test_search_finds_a_term_and_opens_its_section(site_page):
+    site_page.goto(site_page.site_url + "index.html")
+    site_page.fill(".site-search input[name=q]", "User is absent")
+    site_page.press(".site-search input[name=q]", "Enter")
+    site_page.wait_for_url("**/search.html?q=*")
+    results = site_page.locator("#search-results li a")
     results.first.wait_for()
     assert results.count() > 0
-    assert "found" in page.inner_text("#search-status")
-    page.shot("search")
+    assert "found" in site_page.inner_text("#search-status")
+    site_page.shot("search")
     results.first.click()
-    page.wait_for_load_state()
-    assert "user is absent" in page.inner_text("body").lower()
+    site_page.wait_for_load_state()
+    assert "user is absent" in site_page.inner_text("body").lower()
 
 
-def test_search_says_when_nothing_matches(page):
-    page.goto(page.site_url + "search.html?q=zzqxvnonexistentword")
-    page.wait_for_selector("#search-status:has-text('Nothing found')")
-    assert page.locator("#search-results li").count() == 0
+def test_search_says_when_nothing_matches(site_page):
+    site_page.goto(site_page.site_url + "search.html?q=zzqxvnonexistentword")
+    site_page.wait_for_selector("#search-status:has-text('Nothing found')")
+    assert site_page.locator("#search-results li").count() == 0
 
 
-def test_search_results_never_interpret_the_query_as_html(page):
-    page.goto(page.site_url + "search.html?q=" + "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
-    page.wait_for_selector("#search-status:has-text('Nothing found')")
-    assert page.locator("#search-status img").count() == 0
+def test_search_results_never_interpret_the_query_as_html(site_page):
+    site_page.goto(site_page.site_url + "search.html?q=" + "%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+    site_page.wait_for_selector("#search-status:has-text('Nothing found')")
+    assert site_page.locator("#search-status img").count() == 0
 
 
-def test_the_request_guard_catches_a_request_that_leaves_the_machine(page):
+def test_the_request_guard_catches_a_request_that_leaves_the_machine(site_page):
     """The guard the other tests rely on: a request to a non-loopback host is refused and recorded."""
-    page.goto(page.site_url + "index.html")
-    page.evaluate("() => fetch('http://example.invalid/probe').catch(() => null)")
-    assert page.outside == ["http://example.invalid/probe"]
-    page.outside.clear()
+    site_page.goto(site_page.site_url + "index.html")
+    site_page.evaluate("() => fetch('http://example.invalid/probe').catch(() => null)")
+    assert site_page.outside == ["http://example.invalid/probe"]
+    site_page.outside.clear()

@@ -20,6 +20,7 @@
   function search(query) {
     const terms = words(query);
     if (!terms.length) return [];
+    const phrase = terms.join(" ");
     const hits = [];
     for (const entry of window.SITE_SEARCH_INDEX || []) {
       const title = entry.title.toLowerCase();
@@ -32,7 +33,9 @@
         if (!inTitle && !inText) { all = false; break; }
         score += 10 * inTitle + inText;
       }
-      if (all) hits.push({ entry, score });
+      if (!all) continue;
+      if (terms.length > 1) score += 50 * count(title, phrase) + 5 * count(text, phrase);  // the words together
+      hits.push({ entry, score });
     }
     return hits.sort((a, b) => b.score - a.score).slice(0, 50);
   }
