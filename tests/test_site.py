@@ -118,6 +118,7 @@ def test_widget_outputs_show_their_text_fallback(site):
 
 
 def test_links_between_pages_resolve_and_no_lesson_link_points_at_a_notebook(site):
+    """Every relative link or script lands on a file of the site, and on an element with its #fragment's id."""
     broken, to_notebooks = [], []
     for html_file in list(site.glob("*.html")) + list(site.glob("solutions/*.html")):
         for href in re.findall(r'(?:href|src)="([^"]+)"', html_file.read_text()):
@@ -125,12 +126,21 @@ def test_links_between_pages_resolve_and_no_lesson_link_points_at_a_notebook(sit
             if parts.scheme or href.startswith("#"):
                 continue
             target = (html_file.parent / unquote(parts.path)).resolve()
-            if href.split("#")[0].endswith(".ipynb") and re.match(r"\d\d-", Path(parts.path).name):
+            if parts.path.endswith(".ipynb") and re.match(r"\d\d-", Path(parts.path).name):
                 to_notebooks.append((html_file.name, href))
             elif not target.exists():
                 broken.append((html_file.name, href))
+            elif parts.fragment and f'id="{parts.fragment}"' not in target.read_text():
+                broken.append((html_file.name, href))
     assert to_notebooks == []
     assert broken == []
+
+
+def test_the_build_command_refuses_a_foreign_folder_with_a_message(site, tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert build_site.main(["--out", str(tmp_path)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").exists()
 
 
 def test_search_index_has_sections_of_every_lesson(site):
