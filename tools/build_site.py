@@ -114,14 +114,21 @@ def page_links(page: Page, pages: list[Page]) -> list[dict[str, str]]:
 
 # --------------------------------------------------------------------------------------- notebook to page
 
+WIDGET_NOTE = ("An interactive widget: it works when you run the notebook (JupyterLab, or Binder). "
+               "What it showed when the lesson was saved, as text:")
+
+
 def without_widgets(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy whose widget outputs keep only their fallback (text/plain): live widgets need a kernel."""
+    """A copy whose widget outputs show their text/plain fallback under a note: live widgets need a kernel."""
     notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
-            for mime in WIDGET_MIME_TYPES:
-                output.get("data", {}).pop(mime, None)
+            data = output.get("data", {})
+            removed = [data.pop(mime) for mime in WIDGET_MIME_TYPES if mime in data]
+            if removed and "text/plain" in data:
+                data["text/html"] = (f'<div class="widget-fallback"><p>{WIDGET_NOTE}</p>'
+                                     f'<pre>{html.escape(data["text/plain"], quote=False)}</pre></div>')
     return notebook
 
 
