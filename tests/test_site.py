@@ -143,6 +143,25 @@ def test_the_build_command_refuses_a_foreign_folder_with_a_message(site, tmp_pat
     assert (tmp_path / "notes.txt").exists()
 
 
+def test_a_mermaid_fence_keeps_its_angle_brackets():
+    """nbconvert 7.17.2 pastes the fence into the page as HTML: ``<ID token>`` would become a tag and vanish."""
+    page = build_site.markdown_to_html("```mermaid\nsequenceDiagram\n    A->>G: Bearer <ID token> & more\n```")
+    assert '<pre class="mermaid">' in page
+    assert "Bearer &lt;ID token&gt; &amp; more" in page
+
+
+def test_notebook_links_are_rewritten_only_for_pages_of_the_site(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    lesson = build_site.Page(tmp_path / "01-a.ipynb", "01-a.html", "01", "lesson", "01", "")
+    solution = build_site.Page(tmp_path / "solutions" / "01-a-solutions.ipynb", "solutions/01-a-solutions.html",
+                               "01", "solutions", "S01", "")
+    html = ('<a href="../01-a.ipynb#1.2-Part">x</a> <a href="99-missing.ipynb">y</a> '
+            '<a href="https://example.org/01-a.ipynb">z</a>')
+    assert build_site.rewrite_notebook_links(html, solution, [lesson, solution]) == (
+        '<a href="../01-a.html#1.2-Part">x</a> <a href="99-missing.ipynb">y</a> '
+        '<a href="https://example.org/01-a.ipynb">z</a>')
+
+
 def test_search_index_has_sections_of_every_lesson(site):
     text = (site / "assets" / "search-index.js").read_text()
     for name in LESSONS:
