@@ -132,7 +132,7 @@ def without_widgets(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def rewrite_notebook_links(html: str, page: Page, pages: list[Page]) -> str:
+def rewrite_notebook_links(markup: str, page: Page, pages: list[Page]) -> str:
     """Point links to lesson notebooks (``NN-x.ipynb``, ``../NN-x.ipynb#part``) at their pages."""
     by_source = {p.source.resolve(): p for p in pages}
 
@@ -142,7 +142,7 @@ def rewrite_notebook_links(html: str, page: Page, pages: list[Page]) -> str:
             return match.group(0)
         return f'href="{relative_href(target.href, page.href)}{match.group(2) or ""}"'
 
-    return NOTEBOOK_HREF.sub(replace, html)
+    return NOTEBOOK_HREF.sub(replace, markup)
 
 
 class DiagramSafeRenderer(IPythonRenderer):
@@ -154,7 +154,8 @@ class DiagramSafeRenderer(IPythonRenderer):
     """
 
     def block_mermaidjs(self, code: str) -> str:
-        return f'<div class="jp-Mermaid"><pre class="mermaid">\n{html.escape(code.strip(), quote=False)}\n</pre></div>'
+        text = html.escape(code.strip(), quote=False)
+        return f'<div class="jp-Mermaid"><pre class="mermaid">\n{text}\n</pre></div>'
 
 
 def plain_text(markdown: str) -> str:
@@ -192,9 +193,9 @@ def render_page(page: Page, pages: list[Page], exporter: HTMLExporter) -> str:
     """The HTML page of one notebook."""
     notebook = without_widgets(nbformat.read(page.source, as_version=4))
     notebook.metadata["title"] = f"{page.title} · Auth Flows Lab"
-    site = {"root": relative_href("index.html", page.href)[: -len("index.html")], "links": page_links(page, pages)}
-    html, _ = exporter.from_notebook_node(notebook, resources={"site": site})
-    return rewrite_notebook_links(html, page, pages)
+    site = {"root": "../" * page.href.count("/"), "links": page_links(page, pages)}
+    markup, _ = exporter.from_notebook_node(notebook, resources={"site": site})
+    return rewrite_notebook_links(markup, page, pages)
 
 
 # ------------------------------------------------------------------------------------------------ search
