@@ -27,7 +27,7 @@ browser:           ## Debian's Chromium for the real-browser tests (Playwright d
 lab: $(STAMP)      ## open JupyterLab on the first lesson (each lesson starts the embedded sandbox)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00-start-here.ipynb
 
-test: $(STAMP) browser ## every test: the package, the servers, the real client libraries, a real browser, every notebook
+test: $(STAMP) browser site-deps ## every test: the package, the servers, the real client libraries, a real browser, every notebook
 	$(PY) -m pytest tests notebooks $(NBVAL)
 
 bench: $(STAMP)    ## the benchmarks B1-B7: ratios against floors measured in the same run (see bench/RESULTS.md)
@@ -41,3 +41,17 @@ notebooks: $(STAMP) ## Restart & Run All every lesson and solution, saving outpu
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# --- The static site and Binder (issue 7): `make site` builds build/site/ from the committed notebooks ---
+.PHONY: site-deps site
+NODE_STAMP := node_modules/.package-lock.json
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
+site-deps: $(NODE_STAMP) ## mermaid for the site, exactly as package-lock.json pins it (npm ci into node_modules/)
+
+site: $(STAMP) site-deps ## a static HTML site of every lesson with its committed outputs, into build/site/
+	$(PY) tools/build_site.py --out build/site
