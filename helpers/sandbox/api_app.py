@@ -24,7 +24,6 @@ from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSp
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -35,6 +34,7 @@ from .api_resolvers import Context, build_schema
 from .api_seed import MASTER, ApiSeed
 from .api_store import ApiData, EnvironmentDb
 from .clock import Clock
+from .cors import OriginPolicy
 
 LOGGER = "helpers.sandbox.graphql"
 OPEN_TO_UNREGISTERED = {"userSignUpWithToken", "__typename", "__schema", "__type"}
@@ -49,7 +49,7 @@ def create_api_app(seed: ApiSeed, clock: Clock, data_dir: Path) -> Starlette:
     ``app.state.api`` is the :class:`GraphQLApi`.
     """
     api = GraphQLApi(seed, clock, data_dir)
-    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST", "OPTIONS"],
+    cors = Middleware(OriginPolicy, allowed=lambda: api.settings.cors_allowed_origins, allow_methods=["POST", "OPTIONS"],
                       allow_headers=["authorization", "content-type", "workspace", "environment"], max_age=600)
     app = Starlette(routes=[Route("/", api.graphql_on_host, methods=["POST", "GET"]),
                             Route("/{target}", api.graphql_at_path, methods=["POST", "GET"])],

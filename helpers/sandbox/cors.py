@@ -1,0 +1,35 @@
+"""Cross-origin requests (CORS): which web pages' scripts may call a sandbox server, decided per request.
+
+A browser asks first (a *preflight*, ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-*``) before a
+cross-origin ``POST`` with JSON or an ``Authorization`` header; the answer must name the page's origin in
+``Access-Control-Allow-Origin``, or the browser refuses to send the request (and a script never reads an
+answer that lacks it). https://fetch.spec.whatwg.org/#http-cors-protocol
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+class OriginPolicy(CORSMiddleware):
+    """Starlette's CORS middleware, with the allowed origins read at each request (settings can change)
+    and applied only to ``paths`` (every path when ``None``). ``"*"`` in the allowed origins allows all."""
+
+    def __init__(self, app: ASGIApp, allowed: Callable[[], Collection[str]], paths: Collection[str] | None = None,
+                 **options: Any) -> None:
+        super().__init__(app, allow_origins=(), **options)
+        self._allowed = allowed
+        self._paths = frozenset(paths) if paths is not None else None
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        allowed = self._allowed()
+        return "*" in allowed or origin in allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._paths is not None and scope["type"] == "http" and scope["path"] not in self._paths:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
