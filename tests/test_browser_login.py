@@ -6,8 +6,11 @@ browser's own decisions, not simulated ones.
 """
 from __future__ import annotations
 
+import importlib.util
 import re
+import struct
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +20,7 @@ from helpers.sandbox.idp_app import SESSION_COOKIE
 from tests.sample_app_driver import (TIMEOUT_MS, log_in_on_hosted_page, log_in_with_code, open_app,
                                      record_traffic, wait_for_status, wait_until_settled)
 
+ROOT = Path(__file__).resolve().parents[1]
 ADA_API_ID = "cl0labuserada00000000001"  # data/sandbox/api.json: Ada is a user of the workspace
 
 
@@ -195,3 +199,20 @@ def test_cors_preflights_succeed_for_the_app_origin_and_fail_for_another(browser
     blocked = [m for m in console if "blocked by CORS policy" in m]
     assert len(blocked) == 2 and all("preflight" in m for m in blocked), console
     page.shot("01-other-origin-refused")
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_lesson_screenshot_is_reproduced_by_its_tool(chromium, tmp_path):
+    """tools/refresh_screenshots.py makes notebooks/images/sample-app-logged-in.png at the lessons' instant."""
+    spec = importlib.util.spec_from_file_location("refresh_screenshots", ROOT / "tools" / "refresh_screenshots.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    shown = tool.capture_logged_in(chromium, tmp_path / "logged-in.png")
+    assert "Logged in as ada@example.com." in shown and ADA_API_ID in shown
+    assert "2026-03-02T09:00:00Z" in shown and "2026-03-02T19:00:00Z" in shown  # iat and exp: frozen clocks
+    assert _png_size(tmp_path / "logged-in.png") == _png_size(tool.LOGGED_IN)  # the committed one: same page
