@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from helpers.errors import explain
 from helpers.sandbox import launch_sandbox, load_seed
 from helpers.sandbox.sample_app_server import SAMPLE_APP_DIR
 from helpers.sandbox.seed import fill_placeholders, origin_of
@@ -98,7 +99,8 @@ def test_the_identity_provider_answers_preflights_from_registered_origins_only(s
         assert "POST" in answer.headers["access-control-allow-methods"]
     refused = preflight(sandbox.idp_url + path, STRANGER, headers)
     assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
-    assert STRANGER not in refused.text
+    assert refused.json()["error"] == "invalid_request" and STRANGER not in refused.text
+    assert explain(refused).id == "idp-token-cors-origin-not-allowed"
 
 
 def test_a_cross_origin_token_answer_is_readable_only_by_a_registered_origin(sandbox):
@@ -129,6 +131,7 @@ def test_the_api_answers_preflights_from_its_allowed_origins_a_live_setting():
         assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == app
         refused = preflight(box.api_url, STRANGER, "authorization, content-type")
         assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+        assert explain(refused).id == "api-cors-origin-not-allowed" and STRANGER not in refused.text
         box.api.configure(cors_allowed_origins=("*",))  # every origin
         assert preflight(box.api_url, STRANGER).headers["access-control-allow-origin"] == STRANGER
         box.api.configure(cors_allowed_origins=())  # none

@@ -10,23 +10,35 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class OriginPolicy(CORSMiddleware):
     """Starlette's CORS middleware, with the allowed origins read at each request (settings can change)
-    and applied only to ``paths`` (every path when ``None``). ``"*"`` in the allowed origins allows all."""
+    and applied only to ``paths`` (every path when ``None``). ``"*"`` in the allowed origins allows all.
 
-    def __init__(self, app: ASGIApp, allowed: Callable[[], Collection[str]], paths: Collection[str] | None = None,
-                 **options: Any) -> None:
+    A preflight from an origin that is not allowed gets ``refusal()``: the server's own catalogued error
+    (HTTP 400, no ``Access-Control-Allow-Origin``, the origin never repeated).
+    """
+
+    def __init__(self, app: ASGIApp, allowed: Callable[[], Collection[str]], refusal: Callable[[], Response],
+                 paths: Collection[str] | None = None, **options: Any) -> None:
         super().__init__(app, allow_origins=(), **options)
         self._allowed = allowed
+        self._refusal = refusal
         self._paths = frozenset(paths) if paths is not None else None
 
     def is_allowed_origin(self, origin: str) -> bool:
         allowed = self._allowed()
         return "*" in allowed or origin in allowed
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        if not self.is_allowed_origin(request_headers["origin"]):
+            return self._refusal()
+        return super().preflight_response(request_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._paths is not None and scope["type"] == "http" and scope["path"] not in self._paths:
