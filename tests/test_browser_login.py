@@ -7,6 +7,7 @@ browser's own decisions, not simulated ones.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import struct
 import time
@@ -17,6 +18,7 @@ import pytest
 
 from helpers.sandbox import launch_sandbox
 from helpers.sandbox.idp_app import SESSION_COOKIE
+from helpers.sandbox.seed import DEFAULT_TENANT_FILE
 from tests.sample_app_driver import (TIMEOUT_MS, log_in_on_hosted_page, log_in_with_code, open_app,
                                      record_traffic, wait_for_status, wait_until_settled)
 
@@ -216,3 +218,37 @@ def test_the_lesson_screenshot_is_reproduced_by_its_tool(chromium, tmp_path):
     assert "Logged in as ada@example.com." in shown and ADA_API_ID in shown
     assert "2026-03-02T09:00:00Z" in shown and "2026-03-02T19:00:00Z" in shown  # iat and exp: frozen clocks
     assert _png_size(tmp_path / "logged-in.png") == _png_size(tool.LOGGED_IN)  # the committed one: same page
+
+
+def test_silent_renewal_from_another_site_gets_login_required_the_lax_cookie_stays_home(browser_page, ada,
+                                                                                        tmp_path):
+    """Ports do not make sites: the app on localhost:APP and the identity provider on localhost:IDP are one
+    site, so the hidden iframe carries the SameSite=Lax session cookie. Open the same app as
+    http://127.0.0.1:APP, another site, and the iframe goes without it: ``prompt=none`` answers
+    ``login_required`` although the user logged in a moment ago (a real tenant on another domain is in this
+    position, hence Auth0's ``SameSite=None`` session cookie; browsers that block third-party cookies refuse
+    even that)."""
+    tenant = json.loads(DEFAULT_TENANT_FILE.read_text(encoding="utf-8"))
+    spa = next(client for client in tenant["clients"] if client["app_type"] == "spa")
+    other_site = "http://127.0.0.1:{sample_app_port}"  # registered, so only the cookie can make a difference
+    spa["callbacks"].append(other_site + "/callback")
+    spa["allowed_logout_urls"].append(other_site + "/")
+    spa["web_origins"].append(other_site)
+    (tmp_path / "tenant.json").write_text(json.dumps(tenant), encoding="utf-8")
+    box = launch_sandbox(seed_path=tmp_path / "tenant.json", cors_allowed_origins=("*",))
+    page = browser_page
+    try:
+        app = box.sample_app_url.replace("localhost", "127.0.0.1")
+        log_in_with_code(page, app, box.idp_url, ada["email"], ada["password"])
+        assert [c["sameSite"] for c in page.context.cookies() if c["name"] == SESSION_COOKIE] == ["Lax"]
+        page.click("#renew")
+        page.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
+        assert text(page, "#error-code") == "login_required"
+        page.shot("01-other-site-renewal-login-required")
+        open_app(page, box.sample_app_url)  # the same browser, the same session, from the identity provider's site
+        page.click("#renew")
+        wait_for_status(page, "Logged in as ada@example.com.")
+        assert text(page, "#profile-flow") == "silent renewal (prompt=none, web_message)"
+        page.shot("02-same-site-renewal-works")
+    finally:
+        box.stop()

@@ -62,6 +62,9 @@ def test_the_app_is_served_on_its_own_origin_with_its_facts(sandbox):
         "social_connections": [{"name": "github", "display_name": "GitHub"},
                                {"name": "google-oauth2", "display_name": "Google"}]}
     assert config["redirect_uri"] in sandbox.idp.seed.clients[sandbox.spa_client_id].callbacks
+    # Its own URLs follow the origin it is opened at (which the tenant may not have registered).
+    other = app.replace("localhost", "127.0.0.1")
+    assert requests.get(other + "config.json", timeout=10).json()["redirect_uri"] == other + "callback"
     script = requests.get(app + "static/app.js", timeout=10)
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
 
@@ -138,3 +141,10 @@ def test_the_api_answers_preflights_from_its_allowed_origins_a_live_setting():
         assert preflight(box.api_url, app).status_code == 400
     finally:
         box.stop()
+
+
+def test_token_answers_to_servers_are_untouched_by_cors(sandbox):
+    """No Origin header (a server, a notebook): no CORS headers and no Vary from the identity provider."""
+    answer = requests.post(sandbox.idp_url + "oauth/token", json={"grant_type": "client_credentials"}, timeout=10)
+    assert answer.status_code == 400 and "vary" not in answer.headers
+    assert not [name for name in answer.headers if name.lower().startswith("access-control-")]

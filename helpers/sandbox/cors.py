@@ -21,15 +21,17 @@ class OriginPolicy(CORSMiddleware):
     and applied only to ``paths`` (every path when ``None``). ``"*"`` in the allowed origins allows all.
 
     A preflight from an origin that is not allowed gets ``refusal()``: the server's own catalogued error
-    (HTTP 400, no ``Access-Control-Allow-Origin``, the origin never repeated).
+    (HTTP 400, no ``Access-Control-Allow-Origin``, the origin never repeated). With ``browsers_only``, a
+    request without an ``Origin`` header (a server, a script, curl) passes untouched, without ``Vary: Origin``.
     """
 
     def __init__(self, app: ASGIApp, allowed: Callable[[], Collection[str]], refusal: Callable[[], Response],
-                 paths: Collection[str] | None = None, **options: Any) -> None:
+                 paths: Collection[str] | None = None, browsers_only: bool = False, **options: Any) -> None:
         super().__init__(app, allow_origins=(), **options)
         self._allowed = allowed
         self._refusal = refusal
         self._paths = frozenset(paths) if paths is not None else None
+        self._browsers_only = browsers_only
 
     def is_allowed_origin(self, origin: str) -> bool:
         allowed = self._allowed()
@@ -41,7 +43,9 @@ class OriginPolicy(CORSMiddleware):
         return super().preflight_response(request_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._paths is not None and scope["type"] == "http" and scope["path"] not in self._paths:
+        if scope["type"] == "http" and (
+                (self._paths is not None and scope["path"] not in self._paths)
+                or (self._browsers_only and "origin" not in Headers(scope=scope))):
             await self.app(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

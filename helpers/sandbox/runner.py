@@ -133,7 +133,7 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
     app_server = BackgroundServer(lambda port: create_sample_app(), app_port, quiet)
     app_origin = f"http://localhost:{app_server.port}"
     try:
-        seed = load_seed(seed_path, {"sample_app_origin": app_origin})
+        seed = load_seed(seed_path, {"sample_app_origin": app_origin, "sample_app_port": str(app_server.port)})
         clock, keys = Clock(), KeyRing()
         idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port,
                                       quiet)
@@ -157,7 +157,7 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         api_host = f"http://localhost:{api_server.port}/"
         workspace = api_seed.first_workspace
         app_server.app.state.config = sample_app_config(
-            app_origin + "/", idp.issuer, api_host + workspace.id, spa.client_id,
+            idp.issuer, api_host + workspace.id, spa.client_id,
             workspace.authentication_profiles[0].id,
             [{"name": name, "display_name": seed.connections[name].display_name or name}
              for name in spa.connections if not seed.connections[name].is_database])

@@ -33,12 +33,12 @@ def create_sample_app() -> Starlette:
     return app
 
 
-def sample_app_config(app_url: str, idp_url: str, api_url: str, client_id: str, auth_profile_id: str,
+def sample_app_config(idp_url: str, api_url: str, client_id: str, auth_profile_id: str,
                       social_connections: list[dict[str, str]]) -> dict[str, Any]:
-    """What the page needs to know (``/config.json``): where the identity provider and the API are, and
-    which URLs the tenant registered for it."""
+    """What the page needs to know (``/config.json``): where the identity provider and the API are, and who
+    it is there. Its own URLs (``redirect_uri``, ``logout_return_to``) are added per request, from the origin
+    the page was opened at: the identity provider accepts them only if the tenant registered that origin."""
     return {"idp_url": idp_url, "client_id": client_id, "api_url": api_url, "auth_profile_id": auth_profile_id,
-            "redirect_uri": app_url + "callback", "logout_return_to": app_url,
             "social_connections": social_connections}
 
 
@@ -48,7 +48,9 @@ async def _index(request: Request) -> Response:
 
 
 async def _config(request: Request) -> Response:
-    return JSONResponse(request.app.state.config, headers={"Cache-Control": "no-store"})
+    app_url = f"{request.url.scheme}://{request.url.netloc}/"
+    config = {**request.app.state.config, "redirect_uri": app_url + "callback", "logout_return_to": app_url}
+    return JSONResponse(config, headers={"Cache-Control": "no-store"})
 
 
 def _page_headers(config: dict[str, Any]) -> dict[str, str]:

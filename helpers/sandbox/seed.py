@@ -197,7 +197,8 @@ def _record(cls: type, raw: dict[str, Any], where: str) -> Any:
 
 
 def load_seed(path: str | Path = DEFAULT_TENANT_FILE, facts: dict[str, str] | None = None) -> Seed:
-    """Read and check a tenant seed file; ``facts`` fill its placeholders (``{sample_app_origin}``).
+    """Read and check a tenant seed file; ``facts`` fill its placeholders (``{sample_app_origin}``,
+    ``{sample_app_port}``).
 
     URLs whose placeholder has no fact are left out of their list (no sample app, no callback for it).
     """
