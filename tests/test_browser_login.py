@@ -12,7 +12,7 @@ import re
 import struct
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -103,6 +103,7 @@ def test_implicit_flow_as_the_8base_sdk_with_nonce_and_tokens_in_the_fragment(br
     page.wait_for_selector("#api-user:not([hidden])", timeout=TIMEOUT_MS)
     page.shot("01-logged-in-implicit")
     assert text(page, "#profile-flow") == "implicit (token id_token)" and text(page, "#api-user-id") == ADA_API_ID
+    assert "at_hash against the access token" in text(page, "#steps")
 
     (authorize,) = traffic.query_of(box.idp_url + "authorize")
     assert authorize["response_type"] == "token id_token" and len(authorize["nonce"]) >= 16
@@ -116,6 +117,28 @@ def test_implicit_flow_as_the_8base_sdk_with_nonce_and_tokens_in_the_fragment(br
     page.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
     assert text(page, "#error-code") == "invalid_state" and text(page, "#status") == "You are not logged in."
     page.shot("02-replayed-callback-refused")
+
+
+def test_implicit_flow_refuses_an_access_token_swapped_in_the_fragment(browser_page, box, ada):
+    """Someone swaps the access token in the redirect: the ID token's at_hash no longer matches it."""
+    page = browser_page
+    traffic = record_traffic(page)
+
+    def swap_access_token(route):
+        answer = route.fetch(max_redirects=0)  # the login form's 302 to the app, tokens in the fragment
+        base, _, fragment = answer.headers["location"].partition("#")
+        params = dict(parse_qsl(fragment))
+        params["access_token"] = params["access_token"][::-1]
+        route.fulfill(response=answer, headers={**answer.headers, "location": base + "#" + urlencode(params)})
+
+    page.route(box.idp_url + "u/login", swap_access_token)  # the POST only (the GET carries ?state=...)
+    open_app(page, box.sample_app_url)
+    page.click("#login-implicit")
+    log_in_on_hosted_page(page, box.idp_url, ada["email"], ada["password"], box.sample_app_url)
+    page.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
+    assert text(page, "#error-code") == "invalid_token" and "at_hash" in text(page, "#error-description")
+    assert text(page, "#status") == "You are not logged in." and not traffic.to(box.api_url)
+    page.shot("01-swapped-access-token-refused")
 
 
 def test_silent_renewal_with_prompt_none_then_logout_ends_the_session(browser_page, box, ada):
@@ -160,6 +183,17 @@ def test_the_login_session_cookie_is_httponly_and_samesite_in_the_browser_jar(br
     # cookie too... except from scripts, because it is HttpOnly.
     assert SESSION_COOKIE + "=" not in page.evaluate("document.cookie")
     page.shot("01-logged-in")
+
+
+def test_the_app_opened_at_an_unregistered_origin_meets_the_callback_mismatch_page(browser_page, box):
+    """Its redirect_uri follows the origin it runs at; 127.0.0.1:APP is not an Allowed Callback URL."""
+    page = browser_page
+    open_app(page, box.sample_app_url.replace("localhost", "127.0.0.1"))
+    page.click("#login-code")
+    page.wait_for_url(re.compile("^" + re.escape(box.idp_url + "authorize?")), timeout=TIMEOUT_MS)
+    assert text(page, "#error-code") == "invalid_request"
+    assert text(page, "#error-description").startswith("Callback URL mismatch.")
+    page.shot("01-callback-url-mismatch")
 
 
 FETCHES = """async ([apiUrl, tokenUrl]) => {

@@ -44,6 +44,13 @@ async function s256(verifier) {
   return base64url(new Uint8Array(digest));
 }
 
+/** at_hash = BASE64URL(left half of SHA-256(access_token)) (OIDC Core §3.2.2.9, for RS256): it ties the
+ *  access token that came in the same URL fragment to the (signed) ID token. */
+async function atHash(accessToken) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(accessToken));
+  return base64url(new Uint8Array(digest).slice(0, 16));
+}
+
 /** The claims of a JWT, read (not verified: the GraphQL API verifies the signature before it trusts one). */
 function readClaims(jwt) {
   const payload = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
@@ -128,7 +135,7 @@ async function exchangeCode(code, verifier) {
 function loginImplicit() {
   const state = randomString(16);
   const nonce = randomString(16);  // required: the only link between this request and the ID token
-  saveTransaction(state, {flow: "implicit (token id_token)", nonce});
+  saveTransaction(state, {flow: "implicit (token id_token)", nonce, implicit: true});
   window.location.assign(authorizeUrl({
     response_type: "token id_token", client_id: config.client_id, redirect_uri: config.redirect_uri,
     scope: SCOPE, state, nonce,  // response_mode defaults to fragment: #id_token=...&access_token=...
@@ -170,7 +177,13 @@ async function startSession(tokens, transaction) {
   if (claims.nonce !== transaction.nonce) {
     throw new LoginError("invalid_token", "The ID token's nonce is not the one this tab sent (replay?).");
   }
-  step("ID token checked: issuer, audience, expiry and the nonce this tab sent.");
+  // Implicit flow: at_hash is required and must match the access token (a swapped token fails here).
+  // Code flow: the access token came straight from /oauth/token; at_hash is optional (checked if present).
+  if ((transaction.implicit || claims.at_hash !== undefined) && claims.at_hash !== await atHash(tokens.accessToken)) {
+    throw new LoginError("invalid_token", "The access token does not match the ID token's at_hash.");
+  }
+  step(transaction.implicit ? "ID token checked: issuer, audience, expiry, nonce, and at_hash against the access token."
+                            : "ID token checked: issuer, audience, expiry and the nonce this tab sent.");
   session = {...tokens, claims, flow: transaction.flow};
   await loadApiUser();
 }
@@ -217,7 +230,10 @@ function showApiAnswer(user, errors) {
 /** New tokens without leaving the page: /authorize in a hidden iframe with prompt=none. The identity
  *  provider sees its login session cookie (sent because this page and it are the same *site*: localhost;
  *  ports do not count) and answers with a postMessage (response_mode=web_message) to this origin, which must be
- *  one of the app's Allowed Web Origins. No session: the answer is error=login_required, never a login page. */
+ *  one of the app's Allowed Web Origins. No session: the answer is error=login_required, never a login page.
+ *  From another site the sandbox's SameSite=Lax cookie stays home (login_required again); Auth0's session
+ *  cookie is SameSite=None for that reason, with a fallback cookie for browsers that do not know None
+ *  (https://auth0.com/docs/manage-users/cookies/authentication-api-cookies). */
 async function renewSilently() {
   const verifier = randomString();
   const state = randomString(16);
