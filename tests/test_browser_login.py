@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 
+from helpers.errors import explain
 from helpers.sandbox import launch_sandbox
 from helpers.sandbox.idp_app import SESSION_COOKIE
 from helpers.sandbox.seed import DEFAULT_TENANT_FILE
@@ -115,7 +116,9 @@ def test_implicit_flow_as_the_8base_sdk_with_nonce_and_tokens_in_the_fragment(br
     page.goto(callback)
     wait_until_settled(page)
     page.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
-    assert text(page, "#error-code") == "invalid_state" and text(page, "#status") == "You are not logged in."
+    assert text(page, "#error-code") == "mismatching_state" and text(page, "#status") == "You are not logged in."
+    assert explain({"error": text(page, "#error-code"), "error_description": text(page, "#error-description")}
+                   ).id == "client-state-mismatch"
     page.shot("02-replayed-callback-refused")
 
 
@@ -136,7 +139,9 @@ def test_implicit_flow_refuses_an_access_token_swapped_in_the_fragment(browser_p
     page.click("#login-implicit")
     log_in_on_hosted_page(page, box.idp_url, ada["email"], ada["password"], box.sample_app_url)
     page.wait_for_selector("#error:not([hidden])", timeout=TIMEOUT_MS)
-    assert text(page, "#error-code") == "invalid_token" and "at_hash" in text(page, "#error-description")
+    shown = {"error": text(page, "#error-code"), "error_description": text(page, "#error-description")}
+    assert shown == {"error": "invalid_claim", "error_description": "Invalid claim: 'at_hash'"}
+    assert explain(shown).id == "client-at-hash-mismatch"
     assert text(page, "#status") == "You are not logged in." and not traffic.to(box.api_url)
     page.shot("01-swapped-access-token-refused")
 

@@ -150,8 +150,8 @@ async function handleCallback() {
   const answer = query.has("state") || query.has("error") ? query : fragment;
   history.replaceState(null, "", "/");  // take the code or the tokens out of the address bar and history
   const transaction = takeTransaction(answer.get("state"));
-  if (transaction === null) {
-    throw new LoginError("invalid_state", "This answer carries no state this tab sent (CSRF protection).");
+  if (transaction === null) {  // a forged or replayed answer (CSRF protection)
+    throw new LoginError("mismatching_state", "CSRF Warning! State not equal in request and response.");
   }
   step(`Back from the identity provider; the state matches the one sent (${transaction.flow}).`);
   if (answer.has("error")) throw new LoginError(answer.get("error"), answer.get("error_description"));
@@ -166,21 +166,26 @@ async function handleCallback() {
 }
 
 /** Check the ID token's claims against what this tab asked for, keep it, and ask the API who we are.
+ *  The error codes and sentences are those of the lab's error catalog (data/error_catalog.csv, client-*).
  *  (OIDC Core §3.1.3.7: iss, aud, exp, nonce. The signature is checked by the GraphQL API, the only
  *  party that acts on the token; an app that itself trusted claims would have to verify it too.) */
 async function startSession(tokens, transaction) {
   const claims = readClaims(tokens.idToken);
   const now = Date.now() / 1000;
-  if (claims.iss !== config.idp_url) throw new LoginError("invalid_token", "The ID token's issuer is not ours.");
-  if (claims.aud !== config.client_id) throw new LoginError("invalid_token", "The ID token is for another app.");
-  if (claims.exp + LEEWAY_SECONDS < now) throw new LoginError("invalid_token", "The ID token has expired.");
-  if (claims.nonce !== transaction.nonce) {
-    throw new LoginError("invalid_token", "The ID token's nonce is not the one this tab sent (replay?).");
+  if (claims.iss !== config.idp_url) {
+    throw new LoginError("bad_issuer", "The token was issued by an issuer this verifier does not trust.");
+  }
+  if (claims.aud !== config.client_id) {
+    throw new LoginError("bad_audience", "The token was issued for another audience.");
+  }
+  if (claims.exp + LEEWAY_SECONDS < now) throw new LoginError("expired", "The token has expired.");
+  if (claims.nonce !== transaction.nonce) {  // not the nonce this tab sent: a replayed or injected token
+    throw new LoginError("bad_nonce", "The token's nonce does not match the one sent at login.");
   }
   // Implicit flow: at_hash is required and must match the access token (a swapped token fails here).
   // Code flow: the access token came straight from /oauth/token; at_hash is optional (checked if present).
   if ((transaction.implicit || claims.at_hash !== undefined) && claims.at_hash !== await atHash(tokens.accessToken)) {
-    throw new LoginError("invalid_token", "The access token does not match the ID token's at_hash.");
+    throw new LoginError("invalid_claim", "Invalid claim: 'at_hash'");
   }
   step(transaction.implicit ? "ID token checked: issuer, audience, expiry, nonce, and at_hash against the access token."
                             : "ID token checked: issuer, audience, expiry and the nonce this tab sent.");
