@@ -201,12 +201,13 @@ def test_the_app_opened_at_an_unregistered_origin_meets_the_callback_mismatch_pa
     page.shot("01-callback-url-mismatch")
 
 
-FETCHES = """async ([apiUrl, tokenUrl]) => {
+FETCHES = """async ([apiUrl, tokenUrl, userinfoUrl]) => {
   const results = {};
   const attempt = async (name, url, init) => {
     try {
       const response = await fetch(url, init);
-      results[name] = {status: response.status, body: await response.json()};
+      const body = await response.text();
+      results[name] = {status: response.status, body: body.startsWith('{') ? JSON.parse(body) : body};
     } catch (error) {
       results[name] = {failed: error.name + ': ' + error.message};
     }
@@ -217,6 +218,7 @@ FETCHES = """async ([apiUrl, tokenUrl]) => {
   await attempt('token', tokenUrl, {method: 'POST', headers: {'Content-Type': 'application/json'},
                                     body: JSON.stringify({grant_type: 'authorization_code', code: 'not-a-code',
                                                           client_id: 'sandbox-spa-client'})});
+  await attempt('userinfo', userinfoUrl, {headers: {'Authorization': 'Bearer not-a-token'}});
   return results;
 }"""
 
@@ -225,20 +227,21 @@ def test_cors_preflights_succeed_for_the_app_origin_and_fail_for_another(browser
     page = browser_page
     console: list[str] = []
     page.on("console", lambda message: console.append(message.text))
-    targets = [box.api_url, box.idp_url + "oauth/token"]
+    targets = [box.api_url, box.idp_url + "oauth/token", box.idp_url + "userinfo"]
 
     open_app(page, box.sample_app_url)  # http://localhost:APP: the SPA client's callback origin, allowed
     allowed = page.evaluate(FETCHES, targets)
     assert allowed["api"] == {"status": 200, "body": {"data": {"__typename": "Query"}}}
     assert allowed["token"]["status"] == 403 and allowed["token"]["body"]["error"] == "invalid_grant"
+    assert allowed["userinfo"] == {"status": 401, "body": "Unauthorized"}  # readable: the answer named our origin
 
     other = box.sample_app_url.replace("localhost", "127.0.0.1")  # the same server, another origin
     open_app(page, other)
     refused = page.evaluate(FETCHES, targets)
     assert refused["api"] == {"failed": "TypeError: Failed to fetch"}
-    assert refused["token"] == {"failed": "TypeError: Failed to fetch"}
+    assert refused["token"] == refused["userinfo"] == {"failed": "TypeError: Failed to fetch"}
     blocked = [m for m in console if "blocked by CORS policy" in m]
-    assert len(blocked) == 2 and all("preflight" in m for m in blocked), console
+    assert len(blocked) == 3 and all("preflight" in m for m in blocked), console
     page.shot("01-other-origin-refused")
 
 
