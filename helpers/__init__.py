@@ -12,7 +12,7 @@ Modules, one idea each:
 - :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
-- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API.
+- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
 """
 from .config import Target, load_target
 from .sandbox import Sandbox, start_sandbox

@@ -978,3 +978,14 @@ def _expired_in_storage(sb: "Sandbox") -> dict[str, Any]:
 @_reproduces("client-issuer-mismatch")
 def _issuer_without_slash(sb: "Sandbox") -> dict[str, Any]:
     return _verify_error(sb, _login(sb)["id_token"], sb.web_client_id, issuer=sb.idp_url.rstrip("/"))
+
+
+# -- CORS: a browser's preflight from an origin the sandbox does not allow (issue 7, browser) ---------
+def _preflight(url: str, headers: str) -> requests.Response:
+    return requests.options(url, timeout=TIMEOUT, headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": headers})
+
+
+_recipe("idp-token-cors-origin-not-allowed", lambda sb: _preflight(sb.idp_url + "oauth/token", "content-type"))
+_recipe("api-cors-origin-not-allowed", lambda sb: _preflight(sb.api_url, "authorization, content-type"))

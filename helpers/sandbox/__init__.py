@@ -1,8 +1,10 @@
-"""The offline sandbox: an identity provider that speaks Auth0's protocol (and, later, a GraphQL API).
+"""The offline sandbox: an identity provider that speaks Auth0's protocol, an 8base-style GraphQL API, and a
+sample single-page app served on an origin of its own.
 
 >>> from helpers.sandbox import start_sandbox
 >>> sandbox = start_sandbox()        # background threads; reused if already running
 >>> sandbox.idp_url                  # 'http://localhost:PORT/'
+>>> sandbox.sample_app_url           # open it in a browser: log in, renew silently, log out
 >>> sandbox.clock.advance(3600)      # every token is an hour older
 >>> sandbox.stop()
 """

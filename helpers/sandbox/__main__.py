@@ -21,11 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--idp-port", type=int, default=0, help="identity provider port (0 = any free port)")
     parser.add_argument("--api-port", type=int, default=0, help="GraphQL API port (0 = any free port)")
+    parser.add_argument("--app-port", type=int, default=0, help="sample single-page app port (0 = any free port)")
     parser.add_argument("--seed", default=str(DEFAULT_TENANT_FILE), help="identity provider seed file (JSON)")
     parser.add_argument("--data-dir", default=None,
                         help="keep the GraphQL API's databases in this folder (default: a temporary folder)")
     args = parser.parse_args(argv)
-    for name in ("idp_port", "api_port"):
+    for name in ("idp_port", "api_port", "app_port"):
         if not 0 <= getattr(args, name) <= 65535:
             parser.error(f"--{name.replace('_', '-')} must be between 0 and 65535")
 
@@ -34,12 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     try:
         sandbox = start_sandbox(idp_port=args.idp_port, api_port=args.api_port, seed_path=args.seed, quiet=False,
-                                data_dir=args.data_dir)
+                                data_dir=args.data_dir, app_port=args.app_port)
     except (PortInUse, SeedError, OSError) as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(sandbox.info()), flush=True)
-    print(f"Sandbox identity provider on {sandbox.idp_url}, GraphQL API on {sandbox.api_url}. Ctrl-C stops both.",
+    print(f"Sandbox identity provider on {sandbox.idp_url}, GraphQL API on {sandbox.api_url}, sample app on "
+          f"{sandbox.sample_app_url}. Ctrl-C stops them.",
           file=sys.stderr, flush=True)
     while not stop.wait(0.5):
         if not sandbox.running:

@@ -24,17 +24,17 @@ from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSp
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .api_auth import Authenticator
-from .api_errors import ApiError, RequestRejected, user_absent, workspace_not_found
+from .api_errors import ApiError, RequestRejected, origin_not_allowed, user_absent, workspace_not_found
 from .api_resolvers import Context, build_schema
 from .api_seed import MASTER, ApiSeed
 from .api_store import ApiData, EnvironmentDb
 from .clock import Clock
+from .cors import OriginPolicy
 
 LOGGER = "helpers.sandbox.graphql"
 OPEN_TO_UNREGISTERED = {"userSignUpWithToken", "__typename", "__schema", "__type"}
@@ -49,8 +49,9 @@ def create_api_app(seed: ApiSeed, clock: Clock, data_dir: Path) -> Starlette:
     ``app.state.api`` is the :class:`GraphQLApi`.
     """
     api = GraphQLApi(seed, clock, data_dir)
-    cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST", "OPTIONS"],
-                      allow_headers=["authorization", "content-type", "workspace", "environment"], max_age=600)
+    cors = Middleware(OriginPolicy, allowed=lambda: api.settings.cors_allowed_origins, allow_methods=["POST", "OPTIONS"],
+                      allow_headers=["authorization", "content-type", "workspace", "environment"], max_age=600,
+                      refusal=lambda: _error_response(origin_not_allowed(), status=400))
     app = Starlette(routes=[Route("/", api.graphql_on_host, methods=["POST", "GET"]),
                             Route("/{target}", api.graphql_at_path, methods=["POST", "GET"])],
                     middleware=[cors])

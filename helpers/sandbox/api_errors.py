@@ -45,6 +45,12 @@ def user_absent() -> ApiError:
                              "call userSignUpWithToken first."})
 
 
+def origin_not_allowed() -> ApiError:
+    """A browser's preflight from a page whose origin is not in ``cors_allowed_origins`` (sandbox wording)."""
+    return ApiError("InvalidArgumentError", "This origin may not call the API from a browser",
+                    {"origin": "Add the page's origin to the API's cors_allowed_origins setting."})
+
+
 def workspace_not_found() -> ApiError:
     return ApiError("EntityNotFoundError", WORKSPACE_NOT_FOUND, {"workspaceId": WORKSPACE_NOT_FOUND})
 

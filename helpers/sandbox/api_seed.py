@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .seed import DATA_DIR, SeedError
+from .seed import DATA_DIR, SeedError, fill_placeholders
 
 DEFAULT_API_FILE = DATA_DIR / "api.json"
 SCHEMA_FILE = DATA_DIR / "schema.graphql"
@@ -33,6 +33,8 @@ class ApiSettings:
     max_query_tokens: int = 5_000  # lexical tokens of one query document (the introspection query has 163)
     max_query_depth: int = 12  # nested field levels, fragments expanded (``ofType`` chains do not count)
     max_aliases: int = 30  # aliased fields of one document, counted once per use of their fragment
+    # Origins whose pages' scripts may call the API (CORS); 8base's own policy is not documented. "*" allows all.
+    cors_allowed_origins: tuple[str, ...] = ("*",)
 
 
 @dataclass(frozen=True)
@@ -77,25 +79,15 @@ class ApiSeed:
         return next(iter(self.workspaces.values()))
 
 
-def _fill(value: Any, facts: dict[str, str]) -> Any:
-    """Replace ``{name}`` placeholders with facts of the running identity provider."""
-    if isinstance(value, str):
-        for name, fact in facts.items():
-            value = value.replace("{" + name + "}", fact)
-        return value
-    if isinstance(value, list):
-        return [_fill(v, facts) for v in value]
-    if isinstance(value, dict):
-        return {k: _fill(v, facts) for k, v in value.items()}
-    return value
-
-
 def load_api_seed(facts: dict[str, str], path: str | Path = DEFAULT_API_FILE, **overrides: Any) -> ApiSeed:
     """Read the API seed, fill in the identity provider's facts, apply setting overrides."""
-    raw = _fill(json.loads(Path(path).read_text(encoding="utf-8")), facts)
+    raw = fill_placeholders(json.loads(Path(path).read_text(encoding="utf-8")), facts)
     settings_raw = {k: v for k, v in raw.get("settings", {}).items() if not k.startswith("_")}
     try:
-        settings = ApiSettings(**{**settings_raw, **overrides})
+        merged = {**settings_raw, **overrides}
+        if isinstance(merged.get("cors_allowed_origins"), list):
+            merged["cors_allowed_origins"] = tuple(merged["cors_allowed_origins"])
+        settings = ApiSettings(**merged)
     except TypeError as exc:
         raise SeedError(f"api settings: {exc}") from None
     roles = tuple(RoleSeed(r["name"], r.get("description", ""), r.get("permissions", {})) for r in raw["roles"])

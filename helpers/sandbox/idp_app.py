@@ -16,10 +16,11 @@ import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -27,13 +28,15 @@ from starlette.routing import Route
 from ..verify import Expectations, TokenRejected, verify_token
 from . import idp_errors as E
 from .clock import Clock
+from .cors import OriginPolicy
 from .idp_errors import AuthorizePageError, AuthorizeRedirectError, OAuthError, SignupError
 from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, new_id
 from .idp_tokens import TokenMinter, user_claims
 from .keys import ALGORITHM, KeyRing
-from .seed import PASSWORD_REALM_GRANT, Client, Seed, User, load_seed
+from .seed import PASSWORD_REALM_GRANT, Client, Seed, User, load_seed, origin_of
 
 SESSION_COOKIE = "auth0"
+CORS_PATHS = ("/oauth/token", "/userinfo")  # what a single-page app's scripts call across origins
 MAX_BODY_BYTES = 64 * 1024
 PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
@@ -61,7 +64,11 @@ def create_idp_app(issuer: str, seed: Seed | None = None, clock: Clock | None = 
                    keys: KeyRing | None = None) -> Starlette:
     """Build one identity provider. ``app.state.idp`` is the :class:`IdentityProvider`."""
     idp = IdentityProvider(issuer, seed or load_seed(), clock or Clock(), keys or KeyRing())
-    app = Starlette(routes=idp.routes())
+    cors = Middleware(OriginPolicy, allowed=lambda: idp.cors_origins, paths=CORS_PATHS, allow_methods=["GET", "POST"],
+                      allow_headers=["authorization", "content-type", "auth0-client"], max_age=600,
+                      refusal=lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
+                      browsers_only=True)  # token answers to servers are no-store: no Vary needed there
+    app = Starlette(routes=idp.routes(), middleware=[cors])
     app.state.idp = idp
     return app
 
@@ -78,6 +85,9 @@ class IdentityProvider:
         self.keys = keys
         self.store = IdpStore(seed, clock)
         self.minter = TokenMinter(issuer, seed, keys, clock, self.store)
+        # A preflight names no client (it has no body), so it is answered for any origin one application
+        # allows; how Auth0 decides this per application is not documented (sandbox behaviour).
+        self.cors_origins = frozenset().union(*(client.cors_origins for client in seed.clients.values()))
 
     def routes(self) -> list[Route]:
         return [
@@ -139,7 +149,7 @@ class IdentityProvider:
         response_types = frozenset((params.get("response_type") or "").split())
         implicit = "code" not in response_types
         mode = params.get("response_mode") or ("fragment" if implicit else "query")
-        if mode not in RESPONSE_MODES or (mode == "web_message" and _origin(redirect_uri) not in client.web_origins):
+        if mode not in RESPONSE_MODES or (mode == "web_message" and origin_of(redirect_uri) not in client.web_origins):
             mode = "fragment" if implicit else "query"  # never post a message to an origin that is not allowed
         state = params.get("state")
         try:
@@ -271,7 +281,7 @@ class IdentityProvider:
             html = _templates.get_template("form_post.html").render(action=redirect_uri, params=params.items())
             return HTMLResponse(html, headers={**PAGE_HEADERS, "Content-Security-Policy": "frame-ancestors 'none'"})
         if mode == "web_message":
-            origin = _origin(redirect_uri)
+            origin = origin_of(redirect_uri)
             html = _templates.get_template("web_message.html").render(response=params, target_origin=origin)
             headers = {k: v for k, v in PAGE_HEADERS.items() if k != "X-Frame-Options"}  # framed by the app
             return HTMLResponse(html, headers={**headers, "Content-Security-Policy": f"frame-ancestors {origin}"})
@@ -641,11 +651,6 @@ class IdentityProvider:
 def _redirect(url: str) -> RedirectResponse:
     """302 Found (never 307, which would replay a login form's POST body to the client)."""
     return RedirectResponse(url, status_code=302, headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _error_params(error: str, description: str, state: str | None) -> dict[str, str]:

@@ -26,6 +26,8 @@ LOGIN_REQUIRED = "Login required"
 USER_EXISTS = "The user already exists."
 # sandbox wording
 REDIRECT_URI_MISMATCH = "The redirect_uri does not match the one sent to /authorize."
+CORS_ORIGIN_NOT_ALLOWED = ("This origin may not call this endpoint from a browser: it is not the origin of an "
+                           "application's Allowed Callback URL or Allowed Origins (CORS).")
 
 
 def missing(parameter: str) -> str:

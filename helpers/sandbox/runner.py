@@ -1,4 +1,5 @@
-"""Starting and stopping the sandbox: the identity provider (and later the GraphQL API) on loopback."""
+"""Starting and stopping the sandbox on loopback: the identity provider, the GraphQL API and the sample
+single-page app (each on a port, hence an origin, of its own)."""
 from __future__ import annotations
 
 import shutil
@@ -13,6 +14,7 @@ from .clock import Clock
 from .data_folder import temporary_data_folder
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
 from .keys import KeyRing
+from .sample_app_server import create_sample_app, sample_app_config
 from .seed import DEFAULT_TENANT_FILE, load_seed
 from .server import BackgroundServer
 
@@ -40,6 +42,7 @@ class Sandbox:
     api_token: str
     api_host: str
     data_dir: Path
+    sample_app_url: str
     clock: Clock = field(repr=False)
     idp: IdentityProvider = field(repr=False)
     api: GraphQLApi = field(repr=False)
@@ -67,6 +70,7 @@ class Sandbox:
             "api_host": self.api_host,
             "data_dir": str(self.data_dir),
             "api_settings": asdict(self.api.settings),
+            "sample_app_url": self.sample_app_url,
         }
 
     @property
@@ -98,7 +102,7 @@ class Sandbox:
 
 def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
                   fresh: bool = False, quiet: bool = True, data_dir: str | Path | None = None,
-                  api_seed_path: str | Path = DEFAULT_API_FILE) -> Sandbox:
+                  api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0) -> Sandbox:
     """Start the sandbox in background threads, or return the one already running in this kernel.
 
     ``fresh=True`` stops a running sandbox first. Ports ``0`` pick free ports. The API keeps its
@@ -111,7 +115,7 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
         previous = _running
     if previous is not None:
         previous.stop()
-    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet, data_dir, api_seed_path)
+    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet, data_dir, api_seed_path, app_port=app_port)
     with _lock:
         _running = sandbox
     return sandbox
@@ -119,15 +123,23 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
 
 def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
                    quiet: bool = True, data_dir: str | Path | None = None,
-                   api_seed_path: str | Path = DEFAULT_API_FILE, **api_settings: Any) -> Sandbox:
+                   api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0, **api_settings: Any) -> Sandbox:
     """Start a new, independent sandbox (not the kernel's shared one): for tests that need several.
 
     ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...).
     """
-    seed = load_seed(seed_path)
-    clock, keys = Clock(), KeyRing()  # the keys are made in the background while the servers start
-    # Both servers start side by side: the IdP's uvicorn starts up while the API (databases, schema) is built.
-    idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port, quiet)
+    # The sample app's port comes first: the tenant registers its callback URL, the API its origin.
+    app_server = BackgroundServer(lambda port: create_sample_app(), app_port, quiet)
+    app_origin = f"http://localhost:{app_server.port}"
+    try:
+        seed = load_seed(seed_path, {"sample_app_origin": app_origin, "sample_app_port": str(app_server.port)})
+        clock, keys = Clock(), KeyRing()  # the keys are made in the background while the servers start
+        idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port,
+                                      quiet)
+    except BaseException:
+        app_server.stop()
+        raise
+    # The servers start side by side: the IdP's uvicorn starts up while the API (databases, schema) is built.
     idp_server.launch()
     try:
         idp: IdentityProvider = idp_server.app.state.idp
@@ -136,21 +148,29 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         web = seed.client_of_type("regular_web")
         database = seed.database_connection.name
         api_seed = load_api_seed({"idp_url": idp.issuer, "spa_client_id": spa.client_id,
-                                  "web_client_id": web.client_id}, api_seed_path, **api_settings)
+                                  "web_client_id": web.client_id, "sample_app_origin": app_origin},
+                                 api_seed_path, **api_settings)
         folder = Path(data_dir) if data_dir else temporary_data_folder()  # removed at exit, or by a later sandbox
         api_server = BackgroundServer(lambda port: create_api_app(api_seed, clock, folder), api_port, quiet)
         api_server.launch()
+        api_host = f"http://localhost:{api_server.port}/"
+        workspace = api_seed.first_workspace
+        app_server.app.state.config = sample_app_config(
+            idp.issuer, api_host + workspace.id, spa.client_id,
+            workspace.authentication_profiles[0].id,
+            [{"name": name, "display_name": seed.connections[name].display_name or name}
+             for name in spa.connections if not seed.connections[name].is_database])
+        app_server.launch()
         try:
-            idp_server.wait_started()
-            api_server.wait_started()
+            for server in (idp_server, api_server, app_server):
+                server.wait_started()
         except BaseException:
             api_server.stop()
             raise
     except BaseException:
         idp_server.stop()
+        app_server.stop()
         raise
-    api_host = f"http://localhost:{api_server.port}/"
-    workspace = api_seed.first_workspace
     return Sandbox(
         idp_url=idp.issuer,
         api_url=api_host + workspace.id,
@@ -168,9 +188,10 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         api_token=workspace.api_tokens[0]["token"] if workspace.api_tokens else "",
         api_host=api_host,
         data_dir=folder,
+        sample_app_url=app_origin + "/",
         clock=clock,
         idp=idp,
         api=api_server.app.state.api,
-        _servers=[idp_server, api_server],
+        _servers=[idp_server, api_server, app_server],
         _temporary_data=data_dir is None,
     )

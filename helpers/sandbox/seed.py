@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "sandbox"
 DEFAULT_TENANT_FILE = DATA_DIR / "tenant.json"
 
 PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
 DATABASE_STRATEGY = "auth0"
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 class SeedError(ValueError):
@@ -45,6 +48,13 @@ class Client:
     allowed_logout_urls: tuple[str, ...] = ()
     web_origins: tuple[str, ...] = ()
     connections: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()  # Auth0's "Allowed Origins (CORS)"
+
+    @property
+    def cors_origins(self) -> frozenset[str]:
+        """Origins whose scripts may call the token endpoint: those of the Allowed Callback URLs plus the
+        Allowed Origins (CORS) (https://auth0.com/docs/get-started/applications/set-up-cors)."""
+        return frozenset({origin_of(url) for url in self.callbacks} | set(self.allowed_origins))
 
     @property
     def is_public(self) -> bool:
@@ -145,6 +155,29 @@ class Seed:
         return None
 
 
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL: what a browser sends as ``Origin``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def fill_placeholders(value: Any, facts: dict[str, str]) -> Any:
+    """Replace ``{name}`` placeholders with facts of the running sandbox (ports are only known at start).
+
+    A list item that still holds a placeholder (a fact this start did not provide) is left out.
+    """
+    if isinstance(value, str):
+        for name, fact in facts.items():
+            value = value.replace("{" + name + "}", fact)
+        return value
+    if isinstance(value, list):
+        filled = [fill_placeholders(v, facts) for v in value]
+        return [v for v in filled if not (isinstance(v, str) and PLACEHOLDER.search(v))]
+    if isinstance(value, dict):
+        return {k: fill_placeholders(v, facts) for k, v in value.items()}
+    return value
+
+
 def _record(cls: type, raw: dict[str, Any], where: str) -> Any:
     """Build a dataclass from a JSON object: lists become tuples, ``_notes`` keys are skipped."""
     known = {f.name for f in fields(cls)}
@@ -163,9 +196,13 @@ def _record(cls: type, raw: dict[str, Any], where: str) -> Any:
         raise SeedError(f"{where}: {exc}") from None
 
 
-def load_seed(path: str | Path = DEFAULT_TENANT_FILE) -> Seed:
-    """Read and check a tenant seed file."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+def load_seed(path: str | Path = DEFAULT_TENANT_FILE, facts: dict[str, str] | None = None) -> Seed:
+    """Read and check a tenant seed file; ``facts`` fill its placeholders (``{sample_app_origin}``,
+    ``{sample_app_port}``).
+
+    URLs whose placeholder has no fact are left out of their list (no sample app, no callback for it).
+    """
+    raw = fill_placeholders(json.loads(Path(path).read_text(encoding="utf-8")), facts or {})
     settings = _record(Settings, raw.get("settings", {}), "settings")
     clients = {c["client_id"]: _record(Client, c, f"client {c.get('client_id')}") for c in raw["clients"]}
     apis = {a["identifier"]: _record(Api, a, f"api {a.get('identifier')}") for a in raw.get("apis", [])}

@@ -1,0 +1,51 @@
+"""Cross-origin requests (CORS): which web pages' scripts may call a sandbox server, decided per request.
+
+A browser asks first (a *preflight*, ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-*``) before a
+cross-origin ``POST`` with JSON or an ``Authorization`` header; the answer must name the page's origin in
+``Access-Control-Allow-Origin``, or the browser refuses to send the request (and a script never reads an
+answer that lacks it). https://fetch.spec.whatwg.org/#http-cors-protocol
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+class OriginPolicy(CORSMiddleware):
+    """Starlette's CORS middleware, with the allowed origins read at each request (settings can change)
+    and applied only to ``paths`` (every path when ``None``). ``"*"`` in the allowed origins allows all.
+
+    A preflight from an origin that is not allowed gets ``refusal()``: the server's own catalogued error
+    (HTTP 400, no ``Access-Control-Allow-Origin``, the origin never repeated). With ``browsers_only``, a
+    request without an ``Origin`` header (a server, a script, curl) passes untouched, without ``Vary: Origin``.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: Callable[[], Collection[str]], refusal: Callable[[], Response],
+                 paths: Collection[str] | None = None, browsers_only: bool = False, **options: Any) -> None:
+        super().__init__(app, allow_origins=(), **options)
+        self._allowed = allowed
+        self._refusal = refusal
+        self._paths = frozenset(paths) if paths is not None else None
+        self._browsers_only = browsers_only
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        allowed = self._allowed()
+        return "*" in allowed or origin in allowed
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        if not self.is_allowed_origin(request_headers["origin"]):
+            return self._refusal()
+        return super().preflight_response(request_headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+                (self._paths is not None and scope["path"] not in self._paths)
+                or (self._browsers_only and "origin" not in Headers(scope=scope))):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
