@@ -27,13 +27,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from .api_auth import Authenticator
 from .api_errors import ApiError, RequestRejected, user_absent, workspace_not_found
 from .api_resolvers import Context, build_schema
 from .api_seed import MASTER, ApiSeed
 from .api_store import ApiData, EnvironmentDb
+from .api_subscriptions import SubscriptionServer
 from .clock import Clock
 
 LOGGER = "helpers.sandbox.graphql"
@@ -52,7 +53,9 @@ def create_api_app(seed: ApiSeed, clock: Clock, data_dir: Path) -> Starlette:
     cors = Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST", "OPTIONS"],
                       allow_headers=["authorization", "content-type", "workspace", "environment"], max_age=600)
     app = Starlette(routes=[Route("/", api.graphql_on_host, methods=["POST", "GET"]),
-                            Route("/{target}", api.graphql_at_path, methods=["POST", "GET"])],
+                            Route("/{target}", api.graphql_at_path, methods=["POST", "GET"]),
+                            WebSocketRoute("/", api.subscriptions.on_host),  # subscriptions: api_subscriptions.py
+                            WebSocketRoute("/{target}", api.subscriptions.at_path)],
                     middleware=[cors])
     app.state.api = api
     return app
@@ -70,6 +73,7 @@ class GraphQLApi:
         self.schema = build_schema()
         self._validated: OrderedDict[str, DocumentNode] = OrderedDict()
         self._validated_lock = threading.Lock()
+        self.subscriptions = SubscriptionServer(self, _format_error)
 
     def configure(self, **changes: Any) -> None:
         """Change settings live (cache policy, email case...). JWKS caches start empty again."""
