@@ -133,7 +133,7 @@ class SubscriptionClient:
     def connect(self) -> dict[str, Any]:
         """Open the socket, send ``connection_init`` and return ``connection_ack`` (or raise the error)."""
         self._socket = connect(self.url, subprotocols=[self.protocol] if self.protocol else None,  # type: ignore[list-item]
-                               open_timeout=self.timeout, close_timeout=1)
+                               open_timeout=self.timeout, close_timeout=1, legacy=True)
         self.close_code, self.close_reason = None, ""
         self.send(init_message(self.token, self.workspace_id, self.environment))
         message = self.next_message()
