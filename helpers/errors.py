@@ -1061,12 +1061,12 @@ def _second_socket(sb: "Sandbox") -> dict[str, Any]:
             return _ws_answer(sb, init=False)
 
 
-@_reproduces("api-ws-slow-consumer")
-def _reader_that_stops(sb: "Sandbox") -> dict[str, Any]:
-    """A client that subscribes and then reads nothing while large notes keep coming.
+@contextmanager
+def _stalled_subscription(sb: "Sandbox", token: str, query: str) -> Iterator[Iterator[dict[str, Any]]]:
+    """Subscribe, then read nothing until the caller iterates the answers (text messages) yielded.
 
-    It speaks WebSocket through the ``websockets`` library's sans-I/O protocol over a plain socket, so
-    that it really stops reading (a client library would keep reading in the background).
+    It speaks WebSocket through the ``websockets`` library's sans-I/O protocol over a plain socket with a
+    small receive buffer, so that it really stops reading (a client library keeps reading in the background).
     """
     from websockets.client import ClientProtocol
     from websockets.frames import Opcode
@@ -1074,50 +1074,62 @@ def _reader_that_stops(sb: "Sandbox") -> dict[str, Any]:
     from websockets.typing import Subprotocol
     from websockets.uri import parse_uri
 
-    from .graphql import GraphQLClient
     from .subscriptions import LEGACY, init_message, start_message, ws_url
 
+    protocol = ClientProtocol(parse_uri(ws_url(sb.api_url)), subprotocols=[Subprotocol(LEGACY)], max_size=None)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65_536)  # before connect: no receive autotuning
+    sock.settimeout(TIMEOUT)
+
+    def send(message: dict[str, Any] | None = None) -> None:
+        if message is not None:
+            protocol.send_text(json.dumps(message).encode())
+        sock.sendall(b"".join(protocol.data_to_send()))
+
+    def texts() -> Iterator[dict[str, Any]]:
+        while True:
+            for event in protocol.events_received():
+                if getattr(event, "opcode", None) is Opcode.TEXT:
+                    yield json.loads(event.data)
+            data = sock.recv(65_536)
+            if not data:
+                return
+            protocol.receive_data(data)
+
+    try:
+        sock.connect(("127.0.0.1", int(sb.api_host.rsplit(":", 1)[1].strip("/"))))
+        protocol.send_request(protocol.connect())
+        send()
+        while protocol.state is State.CONNECTING:  # the handshake's 101 response
+            protocol.receive_data(sock.recv(65_536))
+        protocol.events_received()
+        answers = texts()
+        send(init_message(token))
+        next(answers)  # connection_ack
+        events = sb.api.subscriptions.events
+        listening = events.subscriptions()
+        send(start_message("1", query))
+        deadline = time.monotonic() + TIMEOUT
+        while events.subscriptions() == listening and time.monotonic() < deadline:
+            time.sleep(0.01)  # the subscription is listening
+        yield answers
+    finally:
+        sock.close()
+
+
+def _big_note(sb: "Sandbox", token: str) -> None:
+    from .graphql import GraphQLClient
+    GraphQLClient(sb.api_url, token).execute(
+        "mutation($b: String) { noteCreate(data: {title: \"big\", body: $b}) { id } }", {"b": "x" * 900_000})
+
+
+@_reproduces("api-ws-slow-consumer")
+def _reader_that_stops(sb: "Sandbox") -> dict[str, Any]:
     with _throwaway(ws_max_queued_events=2) as box:
         token = _login(box)["id_token"]
-        protocol = ClientProtocol(parse_uri(ws_url(box.api_url)), subprotocols=[Subprotocol(LEGACY)], max_size=None)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65_536)  # before connect: no receive autotuning
-        sock.settimeout(TIMEOUT)
-        sock.connect(("127.0.0.1", int(box.api_host.rsplit(":", 1)[1].strip("/"))))
-
-        def send(message: dict[str, Any] | None = None) -> None:
-            if message is not None:
-                protocol.send_text(json.dumps(message).encode())
-            sock.sendall(b"".join(protocol.data_to_send()))
-
-        def texts() -> Iterator[dict[str, Any]]:
-            while True:
-                for event in protocol.events_received():
-                    if getattr(event, "opcode", None) is Opcode.TEXT:
-                        yield json.loads(event.data)
-                data = sock.recv(65_536)
-                if not data:
-                    return
-                protocol.receive_data(data)
-
-        try:
-            protocol.send_request(protocol.connect())
-            send()
-            while protocol.state is State.CONNECTING:  # the handshake's 101 response
-                protocol.receive_data(sock.recv(65_536))
-            protocol.events_received()
-            answers = texts()
-            send(init_message(token))
-            next(answers)  # connection_ack
-            send(start_message("1", "subscription { Notes { node { body } } }"))
+        with _stalled_subscription(box, token, "subscription { Notes { node { body } } }") as answers:
             events = box.api.subscriptions.events
-            writer = GraphQLClient(box.api_url, token)
             deadline = time.monotonic() + 60
-            while events.subscriptions() == 0 and time.monotonic() < deadline:
-                time.sleep(0.01)  # the subscription is listening
             while events.subscriptions() and time.monotonic() < deadline:  # until the API lets the subscriber go
-                writer.execute("mutation($b: String) { noteCreate(data: {title: \"big\", body: $b}) { id } }",
-                               {"b": "x" * 900_000})
+                _big_note(box, token)
             return next(a for a in answers if a.get("type") in ("error", "connection_error"))
-        finally:
-            sock.close()
