@@ -90,6 +90,23 @@ def error_from_close(code: int | None, reason: str) -> Exception:
     return SocketClosed(code, reason)
 
 
+RANDOM_HEADERS = ("sec-websocket-key", "sec-websocket-accept")
+
+
+def _handshake_text(socket: ClientConnection) -> str:
+    """The upgrade request and its 101 answer; the random key and its digest shown as ``<random>``."""
+    request, response = socket.request, socket.response
+    lines = []
+    if request:
+        lines += [f"GET {request.path} HTTP/1.1"]
+        lines += [f"{k}: {'<random>' if k.lower() in RANDOM_HEADERS else v}" for k, v in request.headers.raw_items()]
+    if response:
+        lines += ["", f"HTTP/1.1 {response.status_code} {response.reason_phrase}"]
+        lines += [f"{k}: {'<random>' if k.lower() in RANDOM_HEADERS else v}" for k, v in response.headers.raw_items()
+                  if k.lower() != "date"]
+    return "\n".join(lines)
+
+
 def _error(payload: Any, message: dict[str, Any], close_code: int | None = None) -> GraphQLCallError:
     first = payload[0] if isinstance(payload, list) and payload else payload
     error = GraphQLCallError.from_error(first if isinstance(first, dict) else {"message": str(first)},
@@ -115,6 +132,7 @@ class SubscriptionClient:
         self.operations: dict[str, dict[str, Any]] = {}  # running: id -> start message
         self.close_code: int | None = None
         self.close_reason = ""
+        self.handshake = ""  # the opening HTTP exchange of the last connect, as text
         self._ids = itertools.count(1)
         self._socket: ClientConnection | None = None
 
@@ -135,6 +153,7 @@ class SubscriptionClient:
         self._socket = connect(self.url, subprotocols=[self.protocol] if self.protocol else None,  # type: ignore[list-item]
                                open_timeout=self.timeout, close_timeout=1, legacy=True)
         self.close_code, self.close_reason = None, ""
+        self.handshake = _handshake_text(self._socket)
         self.send(init_message(self.token, self.workspace_id, self.environment))
         message = self.next_message()
         if message.get("type") == "connection_error":
@@ -210,6 +229,16 @@ class SubscriptionClient:
     def events(self, count: int, timeout: float | None = None) -> list[dict[str, Any]]:
         """The next ``count`` events."""
         return [self.next_event(timeout) for _ in range(count)]
+
+    def transcript(self, last: int | None = None) -> str:
+        """The messages sent (``>``) and received (``<``), one JSON line each, the token shortened."""
+        lines = []
+        for direction, message in self.log[-last:] if last else self.log:
+            text = json.dumps(message)
+            if self.token:
+                text = text.replace(self.token, self.token[:12] + "…")
+            lines.append(f"{direction} {text}")
+        return "\n".join(lines)
 
     def close(self) -> None:
         """Close the socket (the subscriptions end with it)."""
