@@ -5,7 +5,8 @@
 error, ``message``, ``locations``, ``path``, ``code`` and ``details`` at the top level, as 8base
 returns them. Requests the API cannot read get a 4xx with the same error shape, and so do documents over
 the abuse limits of the settings (``max_query_tokens``, ``max_query_depth``, ``max_aliases``), checked
-before authentication and before any validation or execution.
+before authentication and before any validation or execution. Subscriptions are WebSockets on the same
+addresses, served by :mod:`helpers.sandbox.api_subscriptions`.
 """
 from __future__ import annotations
 
