@@ -123,17 +123,20 @@ class SubscriptionServer:
         if offered and protocol is None:
             await websocket.close(code=1002)  # RFC 6455: no protocol in common (the handshake is refused)
             return
-        await websocket.accept(subprotocol=protocol)
         client = websocket.client.host if websocket.client else "?"
+        limit = self.api.settings.ws_max_sockets_per_client
+        over_limit = self._sockets.get(client, 0) >= limit
+        if not over_limit:  # counted before the first await, so that no second socket slips in meanwhile
+            self._sockets[client] = self._sockets.get(client, 0) + 1
         connection = Connection(self, websocket, protocol or LEGACY, workspace_id, environment)
-        if self._sockets.get(client, 0) >= self.api.settings.ws_max_sockets_per_client:
-            limit = self.api.settings.ws_max_sockets_per_client
+        if over_limit:
+            await websocket.accept(subprotocol=protocol)
             await connection.close(TRY_AGAIN_LATER, ApiError(
                 "ThrottlingThresholdReachedError", "Too many open sockets",
                 {"sockets": f"At most {limit} open sockets per client; close one before opening another."}))
             return
-        self._sockets[client] = self._sockets.get(client, 0) + 1
         try:
+            await websocket.accept(subprotocol=protocol)
             await connection.run()
         finally:
             self._sockets[client] -= 1
