@@ -8,7 +8,9 @@ import threading
 import time
 
 import pytest
-from websockets.exceptions import InvalidStatus
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from helpers.errors import _big_note, _stalled_subscription
@@ -447,3 +449,65 @@ def test_a_closed_client_says_so(sandbox):
     sub = SubscriptionClient(sandbox.api_url)
     with pytest.raises(SocketClosed):
         sub.next_event()
+
+
+# ------------------------------------------------------------------ fuzz: any message gets a clean, catalogued answer
+KNOWN_CLOSES = {1000, 4400, 4401, 4403, 4409, 4429}
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                         max_size=3),
+                           max_leaves=8)
+messages = st.one_of(
+    st.text(max_size=40),  # not even JSON
+    st.fixed_dictionaries({"type": st.sampled_from(["start", "subscribe", "stop", "complete", "connection_init",
+                                                    "connection_terminate", "ping", "pong", "<x>", ""])},
+                          optional={"id": json_values, "payload": json_values}).map(json.dumps),
+    st.fixed_dictionaries({"type": st.sampled_from(["start", "subscribe"]), "id": st.text(min_size=1, max_size=5),
+                           "payload": st.fixed_dictionaries(
+                               {"query": st.sampled_from([NOTE_CHANGES, "{ user { id } }", "subscription {", "",
+                                                          "subscription($f: NoteSubscriptionFilter) "
+                                                          "{ Notes(filter: $f) { mutation } }"])},
+                               optional={"variables": json_values, "operationName": json_values})}).map(json.dumps))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(protocol=st.sampled_from([LEGACY, TRANSPORT]), sent=st.lists(messages, min_size=1, max_size=3))
+def test_any_message_gets_a_clean_answer_never_an_internal_error(sandbox, protocol, sent):
+    with raw(sandbox, protocol) as ws:
+        ws.send(json.dumps(init_message(sandbox.api_token)))
+        assert answer(ws)["type"] == "connection_ack"
+        last = json.dumps({"type": "ping"}) if protocol == TRANSPORT else json.dumps(start_message("last", "{ x }"))
+        try:
+            for text in [*sent, last]:
+                ws.send(text)
+        except ConnectionClosed:
+            pass  # the server closed after one of them: its close frame is checked below
+        received = []
+        try:
+            while True:
+                received.append(json.loads(ws.recv(0.5)))
+        except TimeoutError:
+            frame = None  # the socket is still open: every message was answered or ignored
+        except Exception:
+            frame = ws.protocol.close_rcvd
+        if frame is not None:
+            assert frame.code in KNOWN_CLOSES, frame
+    for message in received:
+        assert message["type"] in {"error", "connection_error", "pong", "data", "next", "complete"}, message
+        payload = message.get("payload")
+        errors_ = payload if isinstance(payload, list) else [payload] if isinstance(payload, dict) else []
+        for error in errors_:
+            assert error.get("code") != "InternalError" and "Traceback" not in json.dumps(error)
+            assert "<x>" not in json.dumps(error)
+
+
+def test_an_authorization_header_on_the_handshake_is_not_read(sandbox, ada):
+    """The token is read from connection_init only (a browser could not send the header anyway)."""
+    url = ws_url(sandbox.api_url)
+    with connect(url, subprotocols=[LEGACY], additional_headers={"Authorization": f"Bearer {ada}"},
+                 open_timeout=5, close_timeout=1) as ws:
+        ws.send(json.dumps(init_message(None)))
+        assert answer(ws) == {"type": "connection_ack"}
+        ws.send(json.dumps(start_message("1", NOTE_CHANGES)))
+        assert answer(ws)["payload"]["code"] == "NotAuthorizedError"  # the Guest: the header was ignored
