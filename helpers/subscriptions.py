@@ -144,6 +144,11 @@ class SubscriptionClient:
         self.close()
 
     @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol the server chose in the handshake (``None``: none, the legacy protocol)."""
+        return self._socket.subprotocol if self._socket is not None else None
+
+    @property
     def speaks(self) -> str:
         """The protocol of the messages (legacy when none was offered)."""
         return self.protocol or LEGACY

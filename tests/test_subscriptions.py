@@ -16,8 +16,8 @@ from websockets.sync.client import connect
 from helpers.errors import _big_note, _stalled_subscription
 from helpers.graphql import (GraphQLClient, InvalidTokenError, NotAuthorizedError, ThrottlingThresholdReachedError,
                              TokenExpiredError, UserNotFoundError)
-from helpers.subscriptions import (LEGACY, NOTE_CHANGES, TRANSPORT, SocketClosed, SubscriptionClient, init_message,
-                                   start_message, stop_message, ws_url)
+from helpers.subscriptions import (LEGACY, NOTE_CHANGES, TRANSPORT, SocketClosed, SubscriptionClient, error_from_close,
+                                   init_message, start_message, stop_message, ws_url)
 from tests.test_api import SIGN_UP, gql, login, new_user
 
 PROTOCOLS = [pytest.param(None, id="no-subprotocol"), pytest.param(LEGACY, id="graphql-ws"),
@@ -511,3 +511,26 @@ def test_an_authorization_header_on_the_handshake_is_not_read(sandbox, ada):
         assert answer(ws) == {"type": "connection_ack"}
         ws.send(json.dumps(start_message("1", NOTE_CHANGES)))
         assert answer(ws)["payload"]["code"] == "NotAuthorizedError"  # the Guest: the header was ignored
+
+
+# ------------------------------------------------------------------ the client's pure parts
+def test_message_builders_and_urls():
+    assert ws_url("https://api.8base.com/abc") == "wss://api.8base.com/abc"
+    assert ws_url("http://localhost:1/x") == "ws://localhost:1/x"
+    assert init_message("t", "ws1", "dev") == {"type": "connection_init",
+                                               "payload": {"token": "t", "workspaceId": "ws1", "environmentName": "dev"}}
+    assert init_message(None) == {"type": "connection_init", "payload": {}}
+    assert start_message("7", "q", {"a": 1}, TRANSPORT, "Op") == {
+        "id": "7", "type": "subscribe", "payload": {"query": "q", "variables": {"a": 1}, "operationName": "Op"}}
+    assert start_message("7", "q")["type"] == "start"
+    assert stop_message("7", TRANSPORT) == {"id": "7", "type": "complete"}
+    assert stop_message("7") == {"id": "7", "type": "stop"}
+
+
+def test_a_close_reason_becomes_the_catalogued_exception_or_a_plain_close():
+    error = error_from_close(4403, "TokenExpiredError: Token expired")
+    assert isinstance(error, TokenExpiredError) and error.close_code == 4403 and error.message == "Token expired"
+    assert error.explain().id == "api-token-expired"
+    plain = error_from_close(1000, "")
+    assert isinstance(plain, SocketClosed) and plain.close_code == 1000
+    assert isinstance(error_from_close(1011, "something: went wrong"), SocketClosed)
