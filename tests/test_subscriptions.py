@@ -157,11 +157,12 @@ def test_a_forged_token_is_refused_at_connect(sandbox, ada, protocol):
 
 
 def test_a_token_that_is_not_a_string_or_not_a_token_is_refused(sandbox):
-    for token in (["a", "list"], "not-a-token"):
+    for token in (["a", "list"], "not-a-token", "Bearer abc", "x" * 9000):
         with raw(sandbox) as ws:
             ws.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
             error = answer(ws)
             assert error["type"] == "connection_error" and error["payload"]["code"] == "InvalidTokenError"
+            assert "xxxxxxxx" not in json.dumps(error) and "Bearer abc" not in json.dumps(error)  # never echoed
             assert closed(ws)[0] == 4403
 
 

@@ -275,6 +275,8 @@ class Connection:
         token = payload.get("token")
         if token is not None and not isinstance(token, str):
             raise Close(FORBIDDEN, invalid_token("The token in connection_init must be a string."))
+        if token and any(c in token for c in " \t,"):  # what the header grammar would refuse, said for the payload
+            raise Close(FORBIDDEN, invalid_token("The token in connection_init must be one token, without spaces."))
         self.db, self.token = db, token or None
         self.caller = await self._identify()
         await self._send({"type": "connection_ack"})
