@@ -535,3 +535,36 @@ def test_a_close_reason_becomes_the_catalogued_exception_or_a_plain_close():
     plain = error_from_close(1000, "")
     assert isinstance(plain, SocketClosed) and plain.close_code == 1000
     assert isinstance(error_from_close(1011, "something: went wrong"), SocketClosed)
+
+
+# ------------------------------------------------------------------ a real browser: new WebSocket(url), no headers
+OPEN_IN_PAGE = """async ([url, token]) => {
+  const ws = new WebSocket(url);                 // no protocols and no headers: as the 8base SDK opens it
+  window.got = []; window.closedWith = null;
+  ws.onmessage = (event) => window.got.push(JSON.parse(event.data));
+  ws.onclose = (event) => { window.closedWith = [event.code, event.reason]; };
+  await new Promise((opened, failed) => { ws.onopen = opened; ws.onerror = failed; });
+  ws.send(JSON.stringify({type: "connection_init", payload: {token}}));
+  ws.send(JSON.stringify({id: "1", type: "start", payload: {query: "subscription { Notes { mutation node { title } } }"}}));
+  return ws.protocol;
+}"""
+
+
+def test_a_real_browser_subscribes_with_the_token_in_connection_init(sandbox, ada, browser_page):
+    listening = sandbox.api.subscriptions.events.subscriptions()
+    protocol = browser_page.evaluate(OPEN_IN_PAGE, [ws_url(sandbox.api_url), ada])
+    assert protocol == ""  # none offered: the server speaks the legacy protocol
+    deadline = time.monotonic() + 10
+    while sandbox.api.subscriptions.events.subscriptions() == listening and time.monotonic() < deadline:
+        time.sleep(0.01)
+    create_note(sandbox, ada, "seen by a browser")
+    browser_page.wait_for_function("window.got.some((m) => m.type === 'data')", timeout=10_000)
+    got = browser_page.evaluate("window.got")
+    assert got[0] == {"type": "connection_ack"}
+    assert got[1] == {"type": "data", "id": "1",
+                      "payload": {"data": {"Notes": {"mutation": "create", "node": {"title": "seen by a browser"}}}}}
+    sandbox.clock.advance(TEN_HOURS + 1)
+    browser_page.wait_for_function("window.closedWith !== null", timeout=10_000)
+    assert browser_page.evaluate("window.got")[-1]["payload"]["code"] == "TokenExpiredError"
+    assert browser_page.evaluate("window.closedWith") == [4403, "TokenExpiredError: Token expired"]
+    browser_page.shot("after-expiry")
