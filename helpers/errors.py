@@ -9,7 +9,8 @@ fix, reproduce, source``.
 - ``message`` is the exact text: the API's ``message``, the identity provider's ``error_description``
   (sign-up: ``description``), or the client library's text. ``{name}`` marks a part the server fills in.
   ``; details.<key>: <text>`` adds the API's ``details`` text where it tells errors of one message apart.
-- ``http_status`` is empty for client-side errors, which never cross HTTP.
+- ``http_status`` is empty for client-side errors, which never cross HTTP, and for errors sent on an
+  open subscription WebSocket (``api-ws-…``: a protocol message or a close code, after HTTP 101).
 - ``source`` says "sandbox wording" where the text is the sandbox's own (the real wording is unknown).
 
 >>> explain(response).fix               # a requests.Response, an error dict, a callback URL, an exception
@@ -30,6 +31,7 @@ import re
 import secrets
 import socket
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -148,6 +150,7 @@ def explain(error: Any) -> CatalogEntry:
 
     Accepts a GraphQL error dict or a whole GraphQL answer (its first error), an OAuth error body
     ``{"error", "error_description"}``, a sign-up error body ``{"name", "code", "description"}``, a
+    GraphQL-over-WebSocket message (``error``, ``connection_error``, ``data`` / ``next`` with errors), a
     :class:`requests.Response` (JSON, an ``/authorize`` redirect, an error page, ``/userinfo``'s plain
     401), a callback URL or its parameters, a :class:`~helpers.graphql.GraphQLCallError`, or any
     exception with ``code`` / ``error`` (``message`` / ``description``) attributes. Raises
@@ -203,6 +206,13 @@ def _from_response(response: requests.Response) -> _Signal:
 
 
 def _from_mapping(body: Mapping[str, Any], status: int | None, where: frozenset[str] | None) -> _Signal:
+    kind, payload = body.get("type"), body.get("payload")
+    if kind in ("error", "connection_error") and isinstance(payload, (Mapping, list)):  # a WebSocket message
+        first = payload[0] if isinstance(payload, list) and payload else payload
+        if isinstance(first, Mapping):
+            return _graphql_signal(first, None)
+    if kind in ("data", "next") and isinstance(payload, Mapping):
+        return _from_mapping(payload, None, where)
     errors = body.get("errors")
     if isinstance(errors, list):
         if not errors or not isinstance(errors[0], Mapping):
@@ -989,3 +999,148 @@ def _preflight(url: str, headers: str) -> requests.Response:
 
 _recipe("idp-token-cors-origin-not-allowed", lambda sb: _preflight(sb.idp_url + "oauth/token", "content-type"))
 _recipe("api-cors-origin-not-allowed", lambda sb: _preflight(sb.api_url, "authorization, content-type"))
+
+
+# -- subscriptions over WebSocket -----------------------------------------------------------------
+def _ws_answer(sb: "Sandbox", *messages: Any, token: str | None = None, init: bool = True,
+               sock: socket.socket | None = None) -> dict[str, Any]:
+    """Send protocol messages (a str is sent as it is) and return the first error message the API answers."""
+    from websockets.sync.client import connect
+
+    from .subscriptions import LEGACY, init_message, ws_url
+
+    url = ws_url(sb.api_url)
+    with connect(url, subprotocols=[LEGACY], open_timeout=TIMEOUT, close_timeout=1, sock=sock,  # type: ignore[list-item]
+                 max_queue=1) as ws:
+        if init:
+            ws.send(json.dumps(init_message(token)))
+            json.loads(ws.recv(TIMEOUT))  # connection_ack
+        for message in messages:
+            ws.send(message if isinstance(message, str) else json.dumps(message))
+        while True:
+            answer = json.loads(ws.recv(TIMEOUT))
+            if answer.get("type") in ("error", "connection_error"):
+                return answer
+
+
+def _start(op_id: str = "1", query: str | None = None) -> dict[str, Any]:
+    from .subscriptions import NOTE_CHANGES, start_message
+    return start_message(op_id, query or NOTE_CHANGES)
+
+
+@_reproduces("api-ws-token-expired")
+def _expired_on_open_socket(sb: "Sandbox") -> dict[str, Any]:
+    from .subscriptions import SubscriptionClient
+    with SubscriptionClient(sb.api_url, token=_login(sb)["id_token"], timeout=TIMEOUT) as client:
+        client.subscribe("subscription { Notes { mutation } }")
+        with _clock_moved(sb, 36_000 + 1):
+            while True:
+                message = client.next_message()
+                if message.get("type") == "connection_error":
+                    return message
+
+
+@_reproduces("api-ws-init-timeout")
+def _silent_socket(sb: "Sandbox") -> dict[str, Any]:
+    with _api_settings(sb, ws_init_timeout=0.2):
+        return _ws_answer(sb, init=False)
+
+
+_recipe("api-ws-not-initialised", lambda sb: _ws_answer(sb, _start(), init=False))
+_recipe("api-ws-too-many-inits", lambda sb: _ws_answer(sb, {"type": "connection_init", "payload": {}}))
+_recipe("api-ws-bad-message", lambda sb: _ws_answer(sb, "{not json"))
+_recipe("api-ws-duplicate-id", lambda sb: _ws_answer(sb, _start(), _start(), token=_login(sb)["id_token"]))
+_recipe("api-ws-not-subscription", lambda sb: _ws_answer(sb, _start("1", USER_QUERY)))
+_recipe("api-ws-one-operation", lambda sb: _ws_answer(sb, _start(
+    "1", "subscription A { Notes { mutation } } subscription B { Notes { mutation } }")))
+
+
+@_reproduces("api-ws-too-many-operations")
+def _one_too_many(sb: "Sandbox") -> dict[str, Any]:
+    with _api_settings(sb, ws_max_operations_per_socket=1):
+        return _ws_answer(sb, _start("1"), _start("2"), token=_login(sb)["id_token"])
+
+
+@_reproduces("api-ws-too-many-sockets")
+def _second_socket(sb: "Sandbox") -> dict[str, Any]:
+    from websockets.sync.client import connect
+
+    from .subscriptions import ws_url
+    open_before = sb.api.subscriptions.open_sockets()
+    with _api_settings(sb, ws_max_sockets_per_client=open_before + 1):
+        with connect(ws_url(sb.api_url), open_timeout=TIMEOUT, close_timeout=1):
+            return _ws_answer(sb, init=False)
+
+
+@contextmanager
+def _stalled_subscription(sb: "Sandbox", token: str, query: str) -> Iterator[Iterator[dict[str, Any]]]:
+    """Subscribe, then read nothing until the caller iterates the answers (text messages) yielded.
+
+    It speaks WebSocket through the ``websockets`` library's sans-I/O protocol over a plain socket with a
+    small receive buffer, so that it really stops reading (a client library keeps reading in the background).
+    """
+    from websockets.client import ClientProtocol
+    from websockets.frames import Opcode
+    from websockets.protocol import State
+    from websockets.typing import Subprotocol
+    from websockets.uri import parse_uri
+
+    from .subscriptions import LEGACY, init_message, start_message, ws_url
+
+    protocol = ClientProtocol(parse_uri(ws_url(sb.api_url)), subprotocols=[Subprotocol(LEGACY)], max_size=None)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65_536)  # before connect: no receive autotuning
+    sock.settimeout(TIMEOUT)
+
+    def send(message: dict[str, Any] | None = None) -> None:
+        if message is not None:
+            protocol.send_text(json.dumps(message).encode())
+        sock.sendall(b"".join(protocol.data_to_send()))
+
+    def texts() -> Iterator[dict[str, Any]]:
+        while True:
+            for event in protocol.events_received():
+                if getattr(event, "opcode", None) is Opcode.TEXT:
+                    yield json.loads(event.data)
+            data = sock.recv(65_536)
+            if not data:
+                return
+            protocol.receive_data(data)
+
+    try:
+        sock.connect(("127.0.0.1", int(sb.api_host.rsplit(":", 1)[1].strip("/"))))
+        protocol.send_request(protocol.connect())
+        send()
+        while protocol.state is State.CONNECTING:  # the handshake's 101 response
+            protocol.receive_data(sock.recv(65_536))
+        protocol.events_received()
+        answers = texts()
+        send(init_message(token))
+        next(answers)  # connection_ack
+        events = sb.api.subscriptions.events
+        listening = events.subscriptions()
+        send(start_message("1", query))
+        deadline = time.monotonic() + TIMEOUT
+        while events.subscriptions() == listening and time.monotonic() < deadline:
+            time.sleep(0.01)  # the subscription is listening
+        yield answers
+    finally:
+        sock.close()
+
+
+def _big_note(sb: "Sandbox", token: str) -> None:
+    from .graphql import GraphQLClient
+    GraphQLClient(sb.api_url, token).execute(
+        "mutation($b: String) { noteCreate(data: {title: \"big\", body: $b}) { id } }", {"b": "x" * 900_000})
+
+
+@_reproduces("api-ws-slow-consumer")
+def _reader_that_stops(sb: "Sandbox") -> dict[str, Any]:
+    with _throwaway(ws_max_queued_events=2) as box:
+        token = _login(box)["id_token"]
+        with _stalled_subscription(box, token, "subscription { Notes { node { body } } }") as answers:
+            events = box.api.subscriptions.events
+            deadline = time.monotonic() + 60
+            while events.subscriptions() and time.monotonic() < deadline:  # until the API lets the subscriber go
+                _big_note(box, token)
+            return next(a for a in answers if a.get("type") in ("error", "connection_error"))

@@ -37,6 +37,7 @@ __all__ = [
     "InvalidTokenError",
     "MissingHeaderError",
     "NotAuthorizedError",
+    "ThrottlingThresholdReachedError",
     "TokenExpiredError",
     "UserNotFoundError",
     "ValidationError",
@@ -143,10 +144,14 @@ class InternalError(GraphQLCallError):
     """The server failed while running the operation."""
 
 
+class ThrottlingThresholdReachedError(GraphQLCallError):
+    """A rate or resource limit (sockets per client, subscriptions per socket, a subscriber too slow)."""
+
+
 _CLASSES: dict[str, type[GraphQLCallError]] = {cls.__name__: cls for cls in (
     TokenExpiredError, InvalidTokenError, UserNotFoundError, NotAuthorizedError, EntityNotFoundError,
     EntityExistsError, ValidationError, MissingHeaderError, InvalidArgumentError, ExternalServiceError,
-    InternalError)}
+    InternalError, ThrottlingThresholdReachedError)}
 
 
 def error_class(code: str | None) -> type[GraphQLCallError]:

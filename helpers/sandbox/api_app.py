@@ -5,7 +5,8 @@
 error, ``message``, ``locations``, ``path``, ``code`` and ``details`` at the top level, as 8base
 returns them. Requests the API cannot read get a 4xx with the same error shape, and so do documents over
 the abuse limits of the settings (``max_query_tokens``, ``max_query_depth``, ``max_aliases``), checked
-before authentication and before any validation or execution.
+before authentication and before any validation or execution. Subscriptions are WebSockets on the same
+addresses, served by :mod:`helpers.sandbox.api_subscriptions`.
 """
 from __future__ import annotations
 
@@ -26,13 +27,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from .api_auth import Authenticator
 from .api_errors import ApiError, RequestRejected, origin_not_allowed, user_absent, workspace_not_found
 from .api_resolvers import Context, build_schema
 from .api_seed import MASTER, ApiSeed
 from .api_store import ApiData, EnvironmentDb
+from .api_subscriptions import SubscriptionServer
 from .clock import Clock
 from .cors import OriginPolicy
 
@@ -53,7 +55,9 @@ def create_api_app(seed: ApiSeed, clock: Clock, data_dir: Path) -> Starlette:
                       allow_headers=["authorization", "content-type", "workspace", "environment"], max_age=600,
                       refusal=lambda: _error_response(origin_not_allowed(), status=400))
     app = Starlette(routes=[Route("/", api.graphql_on_host, methods=["POST", "GET"]),
-                            Route("/{target}", api.graphql_at_path, methods=["POST", "GET"])],
+                            Route("/{target}", api.graphql_at_path, methods=["POST", "GET"]),
+                            WebSocketRoute("/", api.subscriptions.on_host),  # subscriptions: api_subscriptions.py
+                            WebSocketRoute("/{target}", api.subscriptions.at_path)],
                     middleware=[cors])
     app.state.api = api
     return app
@@ -71,6 +75,7 @@ class GraphQLApi:
         self.schema = build_schema()
         self._validated: OrderedDict[str, DocumentNode] = OrderedDict()
         self._validated_lock = threading.Lock()
+        self.subscriptions = SubscriptionServer(self, _format_error)
 
     def configure(self, **changes: Any) -> None:
         """Change settings live (cache policy, email case...). JWKS caches start empty again."""

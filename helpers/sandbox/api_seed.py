@@ -35,6 +35,12 @@ class ApiSettings:
     max_aliases: int = 30  # aliased fields of one document, counted once per use of their fragment
     # Origins whose pages' scripts may call the API (CORS); 8base's own policy is not documented. "*" allows all.
     cors_allowed_origins: tuple[str, ...] = ("*",)
+    # WebSocket subscriptions (issue 8): bounds on sockets, operations, the init handshake and queued events
+    ws_max_sockets_per_client: int = 16  # open sockets per client address
+    ws_max_operations_per_socket: int = 10  # running subscriptions on one socket
+    ws_init_timeout: float = 5.0  # seconds (real time) between the handshake and connection_init
+    ws_max_queued_events: int = 100  # events waiting to be sent to one subscription; more: the socket is closed
+    ws_max_message_bytes: int = 65_536  # one client message
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .api_seed import ApiSeed, WorkspaceSeed
 from .clock import Clock
@@ -115,6 +115,10 @@ class EntityExists(Exception):
     """A unique value (a user's email) is taken."""
 
 
+NoteListener = Callable[[str, NoteRecord, "NoteRecord | None"], None]
+"""Called as ``listener(mutation, note, previous)`` after a note is created, updated or deleted."""
+
+
 class EnvironmentDb:
     """One environment's database. Every write runs in one transaction under one lock."""
 
@@ -136,6 +140,7 @@ class EnvironmentDb:
         self._writes = 0
         self._remembered: dict[tuple[Any, ...], Any] = {}
         self._remembered_at: tuple[int, int] | None = None
+        self._note_listeners: list[NoteListener] = []
 
     def _remember(self, key: tuple[Any, ...], read: Any) -> Any:
         with self._lock:
@@ -145,6 +150,15 @@ class EnvironmentDb:
             if key not in self._remembered:
                 self._remembered[key] = read()
             return self._remembered[key]
+
+    def listen_to_notes(self, listener: NoteListener) -> None:
+        """Call ``listener`` after every committed note change, in commit order (under the write lock)."""
+        with self._lock:
+            self._note_listeners.append(listener)
+
+    def _notes_changed(self, mutation: str, note: NoteRecord, previous: NoteRecord | None = None) -> None:
+        for listener in list(self._note_listeners):
+            listener(mutation, note, previous)
 
     def close(self) -> None:
         with self._lock:
@@ -327,22 +341,34 @@ class EnvironmentDb:
     def create_note(self, title: str, body: str | None, created_by: str | None) -> NoteRecord:
         now = self._now()
         record = NoteRecord(new_id(), title, body, created_by, now, now)
-        with self._write() as db:
-            db.execute("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?)",
-                       (record.id, title, body, created_by, now, now))
+        with self._lock:
+            with self._write() as db:
+                db.execute("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?)",
+                           (record.id, title, body, created_by, now, now))
+            self._notes_changed("create", record)
         return record
 
     def update_note(self, note_id: str, **fields: Any) -> NoteRecord | None:
-        with self._write() as db:
-            for name in ("title", "body"):
-                if name in fields:
-                    db.execute(f"UPDATE notes SET {name} = ?, updated_at = ? WHERE id = ?",  # noqa: S608
-                               (fields[name], self._now(), note_id))
-        return self.note(note_id)
+        with self._lock:
+            previous = self.note(note_id)
+            with self._write() as db:
+                for name in ("title", "body"):
+                    if name in fields:
+                        db.execute(f"UPDATE notes SET {name} = ?, updated_at = ? WHERE id = ?",  # noqa: S608
+                                   (fields[name], self._now(), note_id))
+            updated = self.note(note_id)
+            if updated is not None:
+                self._notes_changed("update", updated, previous)
+        return updated
 
     def delete_note(self, note_id: str) -> bool:
-        with self._write() as db:
-            return db.execute("DELETE FROM notes WHERE id = ?", (note_id,)).rowcount == 1
+        with self._lock:
+            previous = self.note(note_id)
+            with self._write() as db:
+                deleted = db.execute("DELETE FROM notes WHERE id = ?", (note_id,)).rowcount == 1
+            if deleted and previous is not None:
+                self._notes_changed("delete", previous, previous)
+        return deleted
 
 
 class _Transaction:

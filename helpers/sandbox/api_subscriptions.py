@@ -1,0 +1,475 @@
+"""GraphQL subscriptions of the sandbox API over WebSocket, with the token in ``connection_init``.
+
+Two protocols, chosen by the ``Sec-WebSocket-Protocol`` the client offers:
+
+- ``graphql-ws``, Apollo's legacy protocol (subscriptions-transport-ws): ``connection_init``,
+  ``connection_ack`` / ``connection_error``, ``start``, ``data``, ``error``, ``stop``, ``complete``,
+  ``connection_terminate``. It is also the protocol of a client that offers none: the 8base SDK's
+  SubscriptionLink opens its socket without a subprotocol header.
+- ``graphql-transport-ws`` (the graphql-ws library): ``connection_init``, ``connection_ack``,
+  ``ping`` / ``pong``, ``subscribe``, ``next``, ``error``, ``complete``.
+
+Addressing is the HTTP API's: ``ws://host/<workspaceId>[_<environment>]``, or ``ws://host/`` with
+``workspaceId`` (and ``environmentName``) in the ``connection_init`` payload, as 8base's SDK sends
+``{token, workspaceId, ...}``. The ``token`` of that payload goes through the same
+:class:`~helpers.sandbox.api_auth.Authenticator` as an ``Authorization`` header (no token: Guest), and
+again at every new operation, so roles and expiry are as fresh as on HTTP.
+
+Sandbox behaviour (8base documents none of it; the names are *sandbox wording*):
+
+- Errors of one operation (permissions, "User is absent", a bad query, too many operations) come back
+  as that operation's ``error`` message, with 8base's ``code``, ``message`` and ``details``; the socket
+  stays open. Errors of the connection close it: the legacy protocol first sends ``connection_error``
+  with the error as payload (where the 8base SDK's ``connectionCallback`` looks for
+  ``TokenExpiredError`` / ``Token expired``); graphql-transport-ws puts ``<code>: <message>`` in the
+  close reason.
+- Token expiry: checked at connect, at each new operation and, while the socket is open, whenever the
+  sandbox clock passes the token's ``exp`` (polled every :data:`EXPIRY_POLL` seconds). Then the socket
+  closes with :data:`FORBIDDEN` and ``TokenExpiredError`` / ``Token expired``; the client reconnects
+  with a renewed token (the SDK re-reads its auth state on reconnect).
+- Limits (settings ``ws_*``): sockets per client address, operations per socket, the time allowed for
+  ``connection_init``, events waiting per subscription, the size of a client message.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any, Callable
+
+from graphql import (DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, OperationType, execute,
+                     get_operation_ast, validate)
+from graphql.execution.values import get_argument_values, get_variable_values
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from .api_auth import Authenticator
+from .api_errors import ApiError, RequestRejected, invalid_token, user_absent, workspace_not_found
+from .api_events import EventQueue, NoteEvent, NoteEvents
+from .api_permissions import Caller, note_matches, require, rule
+from .api_resolvers import Context
+from .api_seed import MASTER
+from .api_store import EnvironmentDb
+
+if TYPE_CHECKING:
+    from .api_app import GraphQLApi
+
+LEGACY = "graphql-ws"
+TRANSPORT = "graphql-transport-ws"
+PROTOCOLS = (TRANSPORT, LEGACY)
+EXPIRY_POLL = 0.2  # seconds between checks of the sandbox clock against an open socket's token
+CLOSE_TIMEOUT = 5.0  # seconds to write a close frame to a client that may not read
+MAX_ID = 128
+
+# close codes: graphql-transport-ws's 44xx where it has one, RFC 6455's otherwise
+NORMAL = 1000
+POLICY_VIOLATION = 1008  # a subscriber too slow to keep up
+TRY_AGAIN_LATER = 1013  # too many open sockets
+BAD_REQUEST = 4400
+UNAUTHORIZED = 4401  # an operation before connection_init
+FORBIDDEN = 4403  # the token (or workspace) was refused at connect, or the token expired on the open socket
+INIT_TIMEOUT = 4408
+DUPLICATE_ID = 4409
+TOO_MANY_INITS = 4429
+INTERNAL = 4500
+INTERNAL_ERROR = "InternalError"
+
+
+class Close(Exception):
+    """Close the socket with ``code``, telling the client ``error``."""
+
+    def __init__(self, code: int, error: ApiError | None) -> None:
+        super().__init__(error.message if error else "closed")
+        self.code = code
+        self.error = error
+
+
+def bad_message(reason: str) -> Close:
+    return Close(BAD_REQUEST, ApiError("InvalidArgumentError", "Invalid message", {"message": reason}))
+
+
+def internal_error() -> Close:
+    """A bug of the sandbox, closed cleanly. Like api_app's ``InternalError``, no input reaches it on purpose."""
+    return Close(INTERNAL, ApiError(INTERNAL_ERROR, "Internal error"))
+
+
+def token_expired_on_socket() -> ApiError:
+    """8base's expiry error, with a detail saying it happened on an open socket."""
+    return ApiError("TokenExpiredError", "Token expired",
+                    {"subscription": "The token expired while the socket was open; reconnect with a renewed token."})
+
+
+class SubscriptionServer:
+    """The WebSocket endpoint of one :class:`~helpers.sandbox.api_app.GraphQLApi`."""
+
+    def __init__(self, api: "GraphQLApi", error_formatter: Callable[[GraphQLError], dict[str, Any]]) -> None:
+        self.api = api
+        self.format_error = error_formatter
+        self.events = NoteEvents()
+        self._sockets: dict[str, int] = {}  # open sockets per client address (touched only on the event loop)
+
+    def open_sockets(self) -> int:
+        return sum(self._sockets.values())
+
+    async def at_path(self, websocket: WebSocket) -> None:
+        workspace_id, _, environment = websocket.path_params["target"].partition("_")
+        await self._serve(websocket, workspace_id, environment or None)
+
+    async def on_host(self, websocket: WebSocket) -> None:
+        await self._serve(websocket, None, None)
+
+    async def _serve(self, websocket: WebSocket, workspace_id: str | None, environment: str | None) -> None:
+        offered = websocket.scope.get("subprotocols") or []
+        protocol = next((p for p in PROTOCOLS if p in offered), None)
+        if offered and protocol is None:
+            await websocket.close(code=1002)  # RFC 6455: no protocol in common (the handshake is refused)
+            return
+        client = websocket.client.host if websocket.client else "?"
+        limit = self.api.settings.ws_max_sockets_per_client
+        over_limit = self._sockets.get(client, 0) >= limit
+        if not over_limit:  # counted before the first await, so that no second socket slips in meanwhile
+            self._sockets[client] = self._sockets.get(client, 0) + 1
+        connection = Connection(self, websocket, protocol or LEGACY, workspace_id, environment)
+        if over_limit:
+            await websocket.accept(subprotocol=protocol)
+            await connection.close(TRY_AGAIN_LATER, ApiError(
+                "ThrottlingThresholdReachedError", "Too many open sockets",
+                {"sockets": f"At most {limit} open sockets per client; close one before opening another."}))
+            return
+        try:
+            await websocket.accept(subprotocol=protocol)
+            await connection.run()
+        finally:
+            self._sockets[client] -= 1
+            if not self._sockets[client]:
+                del self._sockets[client]
+
+
+class Connection:
+    """One open socket: its protocol, caller, running operations and the one writer lock."""
+
+    def __init__(self, server: SubscriptionServer, websocket: WebSocket, protocol: str, workspace_id: str | None,
+                 environment: str | None) -> None:
+        self.server = server
+        self.api = server.api
+        self.websocket = websocket
+        self.protocol = protocol
+        self.workspace_id = workspace_id
+        self.environment = environment
+        self.settings = self.api.settings
+        self.db: EnvironmentDb | None = None
+        self.token: str | None = None
+        self.caller: Caller | None = None
+        self.expires_at: float | None = None
+        self.operations: dict[str, tuple[asyncio.Task[None], EventQueue]] = {}
+        self._send_lock = asyncio.Lock()
+        self._closing: asyncio.Future[Close | None] = asyncio.get_running_loop().create_future()
+
+    # ------------------------------------------------------------------ life cycle
+    async def run(self) -> None:
+        receiver = asyncio.create_task(self._receive_loop())
+        watcher = asyncio.create_task(self._watch_expiry())
+        try:
+            close = await self._closing
+        finally:
+            for task in (receiver, watcher, *(task for task, _ in self.operations.values())):
+                task.cancel()
+            for _, queue in self.operations.values():
+                self.server.events.detach(self.db, queue)  # type: ignore[arg-type]
+            self.operations.clear()
+        if close is not None:
+            await self.close(close.code, close.error)
+
+    def finish(self, close: Close | None) -> None:
+        """End the connection (``None``: the client went away); the first call wins."""
+        if not self._closing.done():
+            self._closing.set_result(close)
+
+    async def close(self, code: int, error: ApiError | None = None) -> None:
+        """Tell the client why (legacy: ``connection_error``; graphql-transport-ws: the reason) and close."""
+        reason = ""
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                if error is not None:
+                    if self.protocol == LEGACY:
+                        await self._send({"type": "connection_error", "payload": _error_object(error)})
+                    reason = _close_reason(error)
+                if self.websocket.application_state != WebSocketState.DISCONNECTED:
+                    await self.websocket.close(code=code, reason=reason)
+        except (TimeoutError, RuntimeError, WebSocketDisconnect, OSError):
+            pass  # a client that does not read, or is gone: the server drops the connection
+
+    async def _receive_loop(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.settings.ws_init_timeout
+            while self.caller is None:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await self._receive()
+                except TimeoutError:
+                    raise Close(INIT_TIMEOUT, ApiError(
+                        "InvalidArgumentError", "Connection initialisation timeout",
+                        {"connection_init": f"Send connection_init within {self.settings.ws_init_timeout:g} seconds "
+                                            "of opening the socket."})) from None
+                if message.get("type") == "connection_init":
+                    await self._initialise(message.get("payload"))
+                elif message.get("type") in ("start", "subscribe"):
+                    raise Close(UNAUTHORIZED, ApiError("InvalidArgumentError", "Send connection_init first",
+                                                       {"connection_init": "Start operations after connection_ack."}))
+                else:
+                    await self._handle(message)
+            while True:
+                await self._handle(await self._receive())
+        except Close as close:
+            self.finish(close)
+        except WebSocketDisconnect:
+            self.finish(None)
+        except Exception:  # a bug of the sandbox: a clean close, never a stack trace
+            self.finish(internal_error())
+
+    async def _receive(self) -> dict[str, Any]:
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = message.get("text")
+        if raw is None:
+            raise bad_message("Send messages as JSON text frames.")
+        if len(raw.encode("utf-8", "surrogatepass")) > self.settings.ws_max_message_bytes:
+            raise bad_message(f"A message may have at most {self.settings.ws_max_message_bytes} bytes.")
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise bad_message("The message is not valid JSON.") from None
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
+            raise bad_message("A message is a JSON object with a type.")
+        return parsed
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await self.websocket.send_text(json.dumps(message))
+
+    # ------------------------------------------------------------------ connection_init
+    async def _initialise(self, payload: Any) -> None:
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise bad_message("The connection_init payload must be an object.")
+        workspace_id = self.workspace_id
+        asked = payload.get("workspaceId")
+        if asked is not None and (not isinstance(asked, str) or (workspace_id and asked != workspace_id)):
+            raise bad_message("workspaceId must be the workspace of the URL.")
+        workspace_id = workspace_id or asked
+        if not workspace_id:
+            raise Close(FORBIDDEN, ApiError("MissingHeaderError", "Workspace is not specified",
+                                            {"workspace": "Send workspaceId in the connection_init payload, "
+                                                          "or connect to /<workspaceId>."}))
+        environment = self.environment or payload.get("environmentName") or MASTER
+        if not isinstance(environment, str):
+            raise bad_message("environmentName must be a string.")
+        if not self.api.data.has_workspace(workspace_id):
+            raise Close(FORBIDDEN, workspace_not_found())
+        db = self.api.data.database(workspace_id, environment)
+        if db is None:
+            raise Close(FORBIDDEN, ApiError("EntityNotFoundError", "Environment not found",
+                                            {"environment": "This workspace has no environment of that name."}))
+        token = payload.get("token")
+        if token is not None and not isinstance(token, str):
+            raise Close(FORBIDDEN, invalid_token("The token in connection_init must be a string."))
+        if token and any(c in token for c in " \t,"):  # what the header grammar would refuse, said for the payload
+            raise Close(FORBIDDEN, invalid_token("The token in connection_init must be one token, without spaces."))
+        self.db, self.token = db, token or None
+        self.caller = await self._identify()
+        await self._send({"type": "connection_ack"})
+
+    async def _identify(self) -> Caller:
+        """The caller of the connection's token, checked now by the one verifier; else :class:`Close`."""
+        authenticator: Authenticator = self.api.authenticator
+        header = [f"Bearer {self.token}"] if self.token else []
+        try:
+            caller = await run_in_threadpool(authenticator.identify, header, False, self.db)
+        except RequestRejected as rejected:
+            raise Close(FORBIDDEN, rejected.error) from None
+        except ApiError as error:
+            expired_later = error.code == "TokenExpiredError" and self.caller is not None
+            raise Close(FORBIDDEN, token_expired_on_socket() if expired_later else error) from None
+        exp = caller.claims.get("exp")
+        self.expires_at = float(exp) + self.settings.token_leeway if isinstance(exp, (int, float)) else None
+        return caller
+
+    async def _watch_expiry(self) -> None:
+        """Close the socket once the sandbox clock passes the token's ``exp`` (the verifier decides)."""
+        while True:
+            await asyncio.sleep(EXPIRY_POLL)
+            if self.expires_at is not None and self.api.clock.now() >= self.expires_at:
+                try:
+                    self.caller = await self._identify()
+                except Close as close:
+                    self.finish(close)
+                    return
+
+    # ------------------------------------------------------------------ messages after connection_ack
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "connection_init":
+            raise Close(TOO_MANY_INITS, ApiError("InvalidArgumentError", "Too many initialisation requests",
+                                                 {"connection_init": "Send connection_init once per socket."}))
+        if self.protocol == TRANSPORT and kind == "ping":
+            await self._send({"type": "pong"})
+        elif self.protocol == TRANSPORT and kind == "pong":
+            pass
+        elif kind == ("subscribe" if self.protocol == TRANSPORT else "start"):
+            await self._start(message)
+        elif kind == ("complete" if self.protocol == TRANSPORT else "stop"):
+            self._stop(_operation_id(message))
+        elif self.protocol == LEGACY and kind == "connection_terminate":
+            raise Close(NORMAL, None)
+        else:
+            raise bad_message(f"Unknown message type for {self.protocol}.")
+
+    async def _start(self, message: dict[str, Any]) -> None:
+        op_id = _operation_id(message)
+        if op_id in self.operations:
+            raise Close(DUPLICATE_ID, ApiError("InvalidArgumentError", "An operation with this id is already running",
+                                               {"id": "Give each running operation its own id."}))
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str) \
+                or not isinstance(payload.get("variables"), (dict, type(None))) \
+                or not isinstance(payload.get("operationName"), (str, type(None))):
+            raise bad_message("The payload needs a query string, and variables as an object.")
+        self.caller = await self._identify()  # every new operation: the verifier again, and fresh roles
+        try:
+            started = self._prepare(payload)
+        except ApiError as error:
+            await self._send_error(op_id, [_error_object(error)])
+            return
+        except _Invalid as invalid:
+            await self._send_error(op_id, invalid.errors)
+            return
+        queue = EventQueue(asyncio.get_running_loop(), self.settings.ws_max_queued_events, self._too_slow)
+        self.server.events.attach(self.db, queue)  # type: ignore[arg-type]
+        task = asyncio.create_task(self._deliver(op_id, queue, *started))
+        self.operations[op_id] = (task, queue)
+
+    def _prepare(self, payload: dict[str, Any]) -> tuple[DocumentNode, dict[str, Any], Any, dict[str, Any]]:
+        """(document, coerced variables, operation name, the ``filter`` argument) or an error."""
+        if len(self.operations) >= self.settings.ws_max_operations_per_socket:
+            limit = self.settings.ws_max_operations_per_socket
+            raise ApiError("ThrottlingThresholdReachedError", "Too many subscriptions on this socket",
+                           {"operations": f"At most {limit} running subscriptions per socket; stop one first."})
+        try:
+            document, _ = self.api.document(payload["query"])
+        except RequestRejected as rejected:
+            raise rejected.error from None
+        except GraphQLError as error:
+            raise _Invalid([self.server.format_error(error)]) from None
+        errors = validate(self.api.schema, document)
+        if errors:
+            raise _Invalid([self.server.format_error(e) for e in errors[:5]])
+        operation = get_operation_ast(document, payload.get("operationName"))
+        if operation is None:
+            raise ApiError("InvalidArgumentError", "Send one operation, or name it with operationName",
+                           {"operationName": "The document has several operations."})
+        if operation.operation != OperationType.SUBSCRIPTION:
+            raise ApiError("InvalidArgumentError", "Only subscriptions are served over WebSocket",
+                           {"query": "Send queries and mutations with POST to the HTTP endpoint."})
+        variables = payload.get("variables") or {}
+        coerced = get_variable_values(self.api.schema, operation.variable_definitions or (), variables,
+                                      max_errors=5)
+        if isinstance(coerced, list):
+            raise _Invalid([self.server.format_error(e) for e in coerced])
+        if self.caller.kind == "unregistered":  # type: ignore[union-attr]
+            raise user_absent()
+        require(self.caller, "Notes", "read")  # type: ignore[arg-type]
+        field = _root_field(operation)
+        definition = self.api.schema.subscription_type.fields.get(field.name.value)  # type: ignore[union-attr]
+        if definition is None:
+            raise ApiError("InvalidArgumentError", "Only subscriptions are served over WebSocket",
+                           {"query": "Subscribe to a field of the Subscription type."})
+        arguments = get_argument_values(definition, field, coerced)
+        return document, variables, payload.get("operationName"), arguments.get("filter") or {}
+
+    def _stop(self, op_id: str) -> None:
+        running = self.operations.pop(op_id, None)
+        if running is not None:
+            task, queue = running
+            task.cancel()
+            self.server.events.detach(self.db, queue)  # type: ignore[arg-type]
+
+    def _too_slow(self) -> None:
+        limit = self.settings.ws_max_queued_events
+        self.finish(Close(POLICY_VIOLATION, ApiError(
+            "ThrottlingThresholdReachedError", "The subscriber is too slow",
+            {"events": f"More than {limit} events waited to be sent; read events as they come."})))
+
+    # ------------------------------------------------------------------ events
+    async def _deliver(self, op_id: str, queue: EventQueue, document: DocumentNode, variables: dict[str, Any],
+                       operation_name: str | None, wanted: dict[str, Any]) -> None:
+        try:
+            await self._deliver_events(op_id, queue, document, variables, operation_name, wanted)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            self.finish(None)  # the client went away mid-send
+        except Exception:
+            self.finish(internal_error())
+
+    async def _deliver_events(self, op_id: str, queue: EventQueue, document: DocumentNode,
+                              variables: dict[str, Any], operation_name: str | None, wanted: dict[str, Any]) -> None:
+        mutations = wanted.get("mutation_in") or ("create", "update", "delete")
+        node_filter = wanted.get("node")
+        while True:
+            event = await queue.get()
+            caller, db = self.caller, self.db
+            assert caller is not None and db is not None
+            if event.mutation not in mutations or not self._may_read(caller, db, event, node_filter):
+                continue
+            context = Context(caller, db, self.settings)
+            result = execute(self.api.schema, document, root_value={"Notes": _payload(event)},
+                             context_value=context, variable_values=variables, operation_name=operation_name)
+            body: dict[str, Any] = {"data": result.data}
+            if result.errors:
+                body["errors"] = [self.server.format_error(e) for e in result.errors]
+            await self._send({"type": "next" if self.protocol == TRANSPORT else "data", "id": op_id, "payload": body})
+
+    @staticmethod
+    def _may_read(caller: Caller, db: EnvironmentDb, event: NoteEvent, node_filter: dict[str, Any] | None) -> bool:
+        """The subscriber's read permission on the note (as notesList applies it), then its own filter."""
+        note = event.note
+        if not rule(caller, "Notes", "read").reaches(lambda f: note_matches(note, f, caller, db)):
+            return False
+        return not node_filter or note_matches(note, node_filter, caller, db)
+
+    async def _send_error(self, op_id: str, errors: list[dict[str, Any]]) -> None:
+        payload: Any = errors if self.protocol == TRANSPORT else errors[0]
+        await self._send({"type": "error", "id": op_id, "payload": payload})
+
+
+class _Invalid(Exception):
+    """GraphQL errors (syntax, validation, variables) of an operation, already formatted."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("invalid operation")
+        self.errors = errors
+
+
+def _operation_id(message: dict[str, Any]) -> str:
+    op_id = message.get("id")
+    if not isinstance(op_id, str) or not op_id or len(op_id) > MAX_ID:
+        raise bad_message(f"An operation id is a non-empty string of at most {MAX_ID} characters.")
+    return op_id
+
+
+def _root_field(operation: OperationDefinitionNode) -> FieldNode:
+    return next(s for s in operation.selection_set.selections if isinstance(s, FieldNode))
+
+
+def _payload(event: NoteEvent) -> dict[str, Any]:
+    return {"mutation": event.mutation, "node": event.note, "updatedFields": event.updated_fields,
+            "previousValues": event.previous}
+
+
+def _error_object(error: ApiError) -> dict[str, Any]:
+    return {"message": error.message, "code": error.code, "details": error.details}
+
+
+def _close_reason(error: ApiError) -> str:
+    """``<code>: <message>``, within the 123 bytes a close reason may carry."""
+    return f"{error.code}: {error.message}".encode()[:123].decode("utf-8", "ignore")
