@@ -155,7 +155,8 @@ def target_from_sandbox(sandbox: Sandbox) -> Target:
         token_endpoint=document["token_endpoint"],
         userinfo_endpoint=document.get("userinfo_endpoint"),
         jwks_uri=document["jwks_uri"],
-        logout_endpoint=document["issuer"] + "v2/logout",  # the sandbox speaks Auth0's logout
+        # Auth0's /v2/logout, unless the sandbox's seed puts logout at an OIDC end_session_endpoint
+        logout_endpoint=document.get("end_session_endpoint") or document["issuer"] + "v2/logout",
         spa_client_id=sandbox.spa_client_id,
         web_client_id=sandbox.web_client_id,
         web_client_secret=sandbox.web_client_secret,
@@ -214,7 +215,8 @@ def check_settings(values: dict[str, str], kind: str, path: str | Path = ".env")
     """Check a tenant's settings without any network: raise one :class:`ConfigError` listing every mistake."""
     missing = [k for k in REQUIRED[kind] if k not in values]
     missing += [secret for client, secret in PAIRS if client in values and secret not in values]
-    missing += [needed for key, needed, _ in NEEDS if key in values and needed not in values and needed not in missing]
+    missing += [needed for key, needed, _ in NEEDS if key in values and needed not in values]
+    missing = list(dict.fromkeys(missing))
     problems: list[tuple[str, str]] = []
     for key, needed, reason in NEEDS:
         if key in values and needed not in values:

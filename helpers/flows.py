@@ -316,6 +316,11 @@ def _token_request(target: Target, data: dict[str, str] | None = None, json_body
                     refresh_token=body.get("refresh_token"), scope=body.get("scope"), raw=body, exchange=exchange)
 
 
+def error_from_response(response: requests.Response) -> FlowError:
+    """What an error answer says (OAuth JSON, a /dbconnections error, an error page), as a :class:`FlowError`."""
+    return _error_from(response, HttpExchange.from_response(response))
+
+
 def _error_from(response: requests.Response, exchange: HttpExchange) -> FlowError:
     """A FlowError from an error answer: OAuth JSON, a /dbconnections error, an error page or anything else."""
     body = _json(response)

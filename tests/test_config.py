@@ -313,7 +313,7 @@ def test_every_mistake_of_a_file_is_reported_at_once(tmp_path):
 
 
 def test_api_settings_without_the_graphql_url_are_refused(tmp_path):
-    error = refused(tmp_path, OIDC_BASE + "AUTH_PROFILE_ID=profile-1\n")
+    error = refused(tmp_path, OIDC_BASE + "AUTH_PROFILE_ID=profile-1\nAPI_TOKEN=token-value\n")
     assert error.missing == ("GRAPHQL_URL",)
     assert "AUTH_PROFILE_ID is set, so set GRAPHQL_URL too" in str(error)
 

@@ -123,9 +123,12 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
                    api_seed_path: str | Path = DEFAULT_API_FILE, **api_settings: Any) -> Sandbox:
     """Start a new, independent sandbox (not the kernel's shared one): for tests that need several.
 
-    ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...).
+    ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...). A seed that
+    moves the endpoints (``endpoint_paths``) makes the API read the keys' URI from discovery.
     """
     seed = load_seed(seed_path)
+    if seed.settings.endpoint_paths:
+        api_settings.setdefault("jwks_from_discovery", True)
     clock, keys = Clock(), KeyRing()
     idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port, quiet)
     idp_server.start()

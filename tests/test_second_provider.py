@@ -1,0 +1,190 @@
+"""Bring your own tenant, offline: a second, independently configured provider described by a .env.
+
+The second provider (data/sandbox/second-tenant.json) has other client ids, secrets, audience,
+connection, users and callback than the default seed, and its endpoints at other paths (a
+Keycloak-like layout; Auth0's paths answer 404 there). A .env written for it is loaded as a generic
+``oidc`` target, and every flow, the doctor, the preflight checks and an authenticated GraphQL call
+must work from its discovery document alone.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from helpers.config import ConfigError, load_target
+from helpers.doctor import diagnose
+from helpers.flows import (FlowError, client_credentials, exchange_code, logout_url, password_realm, refresh,
+                           sandbox_login, start_authorization, userinfo)
+from helpers.graphql import GraphQLClient, UserNotFoundError
+from helpers.jwks import JwksCache
+from helpers.preflight import preflight
+from helpers.sandbox import SECOND_TENANT_FILE, launch_sandbox
+from helpers.sandbox.seed import AUTH0_PATHS
+from helpers.tokens import decode_parts
+from helpers.verify import Expectations, verify_token
+
+SECOND = json.loads(SECOND_TENANT_FILE.read_text())
+MARA = next(u for u in SECOND["users"] if u["email"] == "mara@second.example")
+SIGN_UP = """mutation SignUp($user: UserCreateInput!, $authProfileId: ID) {
+  userSignUpWithToken(user: $user, authProfileId: $authProfileId) { email }
+}"""
+
+
+@pytest.fixture(scope="module")
+def second():
+    box = launch_sandbox(seed_path=SECOND_TENANT_FILE)
+    yield box
+    box.stop()
+
+
+def env_text(box, **changes: str) -> str:
+    """A .env for the second provider, as a learner would write it from its settings (keys can be changed)."""
+    values = {"AUTH_FLOWS_TARGET": "oidc", "OIDC_ISSUER": box.idp_url, "SPA_CLIENT_ID": box.spa_client_id,
+              "REDIRECT_URI": box.redirect_uri, "WEB_CLIENT_ID": box.web_client_id,
+              "WEB_CLIENT_SECRET": box.web_client_secret, "M2M_CLIENT_ID": box.m2m_client_id,
+              "M2M_CLIENT_SECRET": box.m2m_client_secret, "API_AUDIENCE": box.api_audience,
+              "CONNECTION": box.connection, "GRAPHQL_URL": box.api_url, "AUTH_PROFILE_ID": box.auth_profile_id,
+              "API_TOKEN": box.api_token, **changes}
+    return "".join(f"{k}={v}\n" for k, v in values.items() if v is not None)
+
+
+@pytest.fixture(scope="module")
+def target(second, tmp_path_factory):
+    path = tmp_path_factory.mktemp("second") / ".env"
+    path.write_text(env_text(second))
+    return load_target(path)
+
+
+def log_in(target, session=None, **options):
+    request = start_authorization(target, **options)
+    return request, exchange_code(target, request, sandbox_login(request, MARA["email"], MARA["password"], session))
+
+
+# -------------------------------------------------------------------- nothing from the default seed
+def test_the_second_provider_shares_nothing_with_the_default_seed(second, sandbox):
+    for name in ("spa_client_id", "web_client_id", "m2m_client_id", "m2m_client_secret", "web_client_secret",
+                 "api_audience", "connection", "redirect_uri"):
+        assert getattr(second, name) != getattr(sandbox, name), name
+    assert second.idp_url != sandbox.idp_url
+    assert {u["email"] for u in second.users}.isdisjoint({u["email"] for u in sandbox.users})
+
+
+def test_auth0_paths_do_not_exist_on_the_second_provider(second):
+    for path in (*AUTH0_PATHS.values(), "v2/logout"):
+        assert requests.get(second.idp_url + path, timeout=5).status_code in (404, 405), path
+        assert requests.post(second.idp_url + path, timeout=5).status_code in (404, 405), path
+
+
+def test_the_target_comes_from_the_env_and_the_discovery_document(target, second):
+    document = requests.get(second.idp_url + ".well-known/openid-configuration", timeout=5).json()
+    assert target.kind == "oidc" and target.issuer == second.idp_url
+    assert target.authorization_endpoint == document["authorization_endpoint"] == \
+        second.idp_url + "protocol/openid-connect/auth"
+    assert target.token_endpoint == second.idp_url + "protocol/openid-connect/token"
+    assert target.jwks_uri == second.idp_url + "protocol/openid-connect/certs"
+    assert target.userinfo_endpoint == second.idp_url + "protocol/openid-connect/userinfo"
+    assert target.logout_endpoint == document["end_session_endpoint"]
+    assert (target.spa_client_id, target.audience, target.connection) == (
+        "second-notes-spa", "urn:second:notes-api", "second-people")
+    assert target.users == ()  # a real tenant's users are not in .env
+
+
+# -------------------------------------------------------------------- flows
+def test_code_with_pkce_gives_an_id_token_that_verifies_with_the_discovered_keys(target, second):
+    request, tokens = log_in(target)
+    expect = Expectations(issuer=target.issuer, audience=target.spa_client_id, token_use="id", nonce=request.nonce)
+    claims = verify_token(tokens.id_token, JwksCache(target.jwks_uri).key_for, expect, now=second.clock.now())
+    assert claims["email"] == MARA["email"] and claims["iss"] == second.idp_url
+    assert tokens.exchange.url == target.token_endpoint
+
+
+def test_password_realm_with_the_web_client_and_the_connection_from_env(target):
+    tokens = password_realm(target, MARA["email"], MARA["password"])
+    assert decode_parts(tokens.id_token).payload["aud"] == "second-notes-server"
+    with pytest.raises(FlowError) as caught:
+        password_realm(target, MARA["email"], MARA["password"], realm="Username-Password-Authentication")
+    assert caught.value.status in (400, 403)  # the default seed's connection does not exist here
+
+
+def test_client_credentials_for_the_audience_from_env(target):
+    claims = decode_parts(client_credentials(target).access_token).payload
+    assert claims["aud"] == "urn:second:notes-api" and claims["sub"] == "second-notes-worker@clients"
+
+
+def test_refresh_userinfo_and_rp_initiated_logout(target):
+    browser = requests.Session()
+    _, tokens = log_in(target, session=browser, scope="openid profile email offline_access")
+    renewed = refresh(target, tokens.refresh_token)
+    assert renewed.id_token and renewed.exchange.url == target.token_endpoint
+    assert userinfo(target, tokens.access_token)["email"] == MARA["email"]
+    url = logout_url(target, "http://localhost:4000/")
+    assert url.startswith(target.logout_endpoint) and "post_logout_redirect_uri=" in url
+    bye = browser.get(url, allow_redirects=False, timeout=5)
+    assert bye.status_code in (302, 303) and bye.headers["location"] == "http://localhost:4000/"
+    with pytest.raises(FlowError, match="login_required"):
+        sandbox_login(start_authorization(target, prompt="none"), "", "", session=browser)
+
+
+# -------------------------------------------------------------------- the API, the doctor, the preflight
+def test_an_authenticated_graphql_call_after_sign_up_and_the_doctor_on_each_side(target, second):
+    id_token = log_in(target)[1].id_token
+    client = GraphQLClient(target.api_url, id_token)
+    before = diagnose(id_token, target.api_url, api_token=target.api_token, now=second.clock.now())
+    assert before.finding("signature").status == "ok"
+    assert target.jwks_uri in before.finding("signature").evidence  # the doctor read discovery too
+    assert before.first_problem is not None and before.first_problem.check == "signed_up"
+    with pytest.raises(UserNotFoundError):
+        client.execute("{ user { email } }")
+    user = {"email": MARA["email"], "firstName": MARA["given_name"], "lastName": MARA["family_name"]}
+    client.execute(SIGN_UP, {"user": user, "authProfileId": target.auth_profile_id})
+    assert client.execute("{ user { email } }") == {"user": {"email": MARA["email"]}}
+    after = diagnose(id_token, target.api_url, api_token=target.api_token, now=second.clock.now())
+    assert after.first_problem is None, after.headline()
+    assert second.api.authenticator.caches()[target.issuer].jwks_uri == target.jwks_uri
+
+
+def test_preflight_passes_every_check_for_the_right_settings(target):
+    report = preflight(target)
+    assert report.ok, report.table().to_string()
+    assert [c.status for c in report.checks] == ["ok"] * len(report.checks)
+    assert len(report.checks) == 6
+
+
+@pytest.mark.parametrize("change, setting, words", [
+    ({"SPA_CLIENT_ID": "sandbox-spa-client"}, "SPA_CLIENT_ID", "Unknown client"),
+    ({"REDIRECT_URI": "http://localhost:3000/callback"}, "REDIRECT_URI", "Allowed Callback URLs"),
+    ({"WEB_CLIENT_SECRET": "not-the-secret"}, "WEB_CLIENT_SECRET", "refused the client"),
+    ({"M2M_CLIENT_SECRET": "not-the-secret"}, "M2M_CLIENT_SECRET", "401"),
+    ({"API_AUDIENCE": "https://api.sandbox.test/"}, "API_AUDIENCE", "Identifier of your API"),
+    ({"AUTH_PROFILE_ID": "cl0nosuchprofile00000000"}, "AUTH_PROFILE_ID", "not a profile of this issuer"),
+    ({"API_TOKEN": "not-an-api-token"}, "API_TOKEN", "InvalidTokenError"),
+    ({"GRAPHQL_URL": None, "AUTH_PROFILE_ID": None, "API_TOKEN": None}, None, None),
+])
+def test_preflight_names_the_wrong_setting(second, tmp_path, change, setting, words):
+    path = tmp_path / ".env"
+    path.write_text(env_text(second, **change))
+    report = preflight(load_target(path))
+    if setting is None:  # no API settings at all: skipped, not a problem
+        assert report.ok and [c.status for c in report.checks][-1:] == ["skipped"] and len(report.checks) == 5
+        return
+    assert report.problems and all(setting in p.settings for p in report.problems), report.table().to_string()
+    problem = report.problems[0]
+    assert words in problem.evidence + " " + problem.fix
+    shown = report.table().to_string()
+    assert "not-the-secret" not in shown and "not-an-api-token" not in shown
+
+
+def test_an_issuer_written_without_its_slash_is_refused_with_both_spellings(second, tmp_path):
+    path = tmp_path / ".env"
+    path.write_text(env_text(second, OIDC_ISSUER=second.idp_url.rstrip("/")))
+    with pytest.raises(ConfigError, match="identical") as caught:
+        load_target(path)
+    assert repr(second.idp_url) in str(caught.value)
+
+
+def test_the_command_line_starts_the_second_provider_with_the_same_json_keys(second, sandbox):
+    assert set(second.info()) == set(sandbox.info())
+    assert second.info()["api_settings"]["jwks_from_discovery"] is True
+    assert sandbox.info()["api_settings"]["jwks_from_discovery"] is False
