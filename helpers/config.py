@@ -27,14 +27,15 @@ KINDS = ("sandbox", "auth0", "oidc")
 # keys each kind cannot do without, and keys that only make sense together (id -> secret)
 REQUIRED = {"auth0": ("AUTH0_DOMAIN", "SPA_CLIENT_ID", "REDIRECT_URI"),
             "oidc": ("OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI")}
-PAIRS = (("WEB_CLIENT_ID", "WEB_CLIENT_SECRET"), ("M2M_CLIENT_ID", "M2M_CLIENT_SECRET"))
+PAIRS = (("WEB_CLIENT_ID", "WEB_CLIENT_SECRET"), ("M2M_CLIENT_ID", "M2M_CLIENT_SECRET"),
+         ("LAB_USER_EMAIL", "LAB_USER_PASSWORD"))
 # keys that need another one: the M2M client asks tokens for an audience; the API keys need the API
 NEEDS = (("M2M_CLIENT_ID", "API_AUDIENCE", "the client credentials grant asks a token for an API (audience)"),
          ("AUTH_PROFILE_ID", "GRAPHQL_URL", "an Authentication Profile belongs to a GraphQL workspace"),
          ("API_TOKEN", "GRAPHQL_URL", "an API token is sent to a GraphQL workspace"))
 KNOWN_KEYS = ("AUTH_FLOWS_TARGET", "AUTH0_DOMAIN", "OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI", "WEB_CLIENT_ID",
               "WEB_CLIENT_SECRET", "M2M_CLIENT_ID", "M2M_CLIENT_SECRET", "API_AUDIENCE", "CONNECTION", "GRAPHQL_URL",
-              "AUTH_PROFILE_ID", "API_TOKEN")
+              "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # plain http is accepted only for these (local test servers)
 
 
@@ -208,6 +209,7 @@ def load_target(env_file: str | Path | None = None) -> Target:
         api_url=values.get("GRAPHQL_URL"),
         auth_profile_id=values.get("AUTH_PROFILE_ID"),
         api_token=values.get("API_TOKEN"),
+        users=((values["LAB_USER_EMAIL"], values["LAB_USER_PASSWORD"]),) if "LAB_USER_EMAIL" in values else (),
     )
 
 

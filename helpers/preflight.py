@@ -6,6 +6,7 @@ issuer differs. What only the servers can tell is checked here, with harmless re
 - the SPA client and its callback: ``/authorize`` with them (the answer is a login page or an error);
 - the web client's secret: a token request with a made-up code (``invalid_grant`` means the client
   authenticated; ``access_denied`` / ``invalid_client`` means the id or secret is wrong);
+- the test user (``LAB_USER_*``): a password-realm login with the web client;
 - the M2M client: a real client-credentials token for ``API_AUDIENCE`` (Auth0 counts these tokens);
 - the GraphQL endpoint, the API token and the Authentication Profile that must trust this issuer.
 
@@ -24,7 +25,7 @@ import requests
 
 from .config import ConfigError, Target, discover
 from .doctor import issuer_of_profile_domain
-from .flows import FlowError, client_credentials, error_from_response, start_authorization
+from .flows import FlowError, client_credentials, error_from_response, password_realm, start_authorization
 from .graphql import GraphQLCallError, GraphQLClient
 
 __all__ = ["Check", "Preflight", "preflight"]
@@ -72,7 +73,10 @@ class Preflight:
 
 def preflight(target: Target) -> Preflight:
     """Check the target's settings against its servers; never raises for a wrong setting."""
-    checks = [_discovery(target), _spa(target), _web(target), _m2m(target), *_graphql(target)]
+    web = _web(target)
+    lab_user = _lab_user(target) if web.status != "problem" else Check(
+        "LAB_USER_EMAIL, LAB_USER_PASSWORD", "skipped", "Not tried: the web application it logs in with failed.")
+    checks = [_discovery(target), _spa(target), web, lab_user, _m2m(target), *_graphql(target)]
     return Preflight(target.kind, target.issuer, tuple(checks))
 
 
@@ -150,6 +154,26 @@ def _web(target: Target) -> Check:
                  f"{error.error}: {_short(error.description)}",
                  "Copy the Client ID and Client Secret of your Regular Web Application into WEB_CLIENT_ID and "
                  "WEB_CLIENT_SECRET.")
+
+
+def _lab_user(target: Target) -> Check:
+    names = "LAB_USER_EMAIL, LAB_USER_PASSWORD"
+    if target.kind == "sandbox" or not target.users:
+        return Check(names, "skipped", "No test user is set (optional: cells that log in without a browser).")
+    if not target.web_client_id:
+        return Check(names, "skipped", "A test user logs in with the web application: set WEB_CLIENT_ID too.")
+    email, password = target.users[0]
+    try:
+        password_realm(target, email, password)
+    except FlowError as error:
+        return Check(names, "problem", f"password-realm for the test user: HTTP {error.status} {error.error}: "
+                     f"{_short(error.description)}",
+                     "Check the test user's email and password and CONNECTION, and enable the Password grant for "
+                     "the web application (Advanced Settings > Grant Types).")
+    except requests.RequestException as exc:
+        return Check(names, "problem", f"{target.token_endpoint} did not answer ({type(exc).__name__}).",
+                     "Check that the issuer is reachable from this machine.")
+    return Check(names, "ok", f"The test user logged in with password-realm on the {target.connection} connection.")
 
 
 def _m2m(target: Target) -> Check:

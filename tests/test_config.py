@@ -247,11 +247,29 @@ def test_oidc_missing_issuer_is_named(tmp_path):
     assert caught.value.missing == ("OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI")
 
 
+def test_every_known_key_is_documented_in_env_example():
+    text = (config.DEFAULT_ENV_FILE.parent / ".env.example").read_text()
+    assert [key for key in config.KNOWN_KEYS if f"{key}=" not in text] == []
+
+
+def test_the_lab_user_becomes_the_targets_user_and_needs_its_password(provider, tmp_path):
+    issuer = provider.base + "/"
+    provider.documents["/.well-known/openid-configuration"] = metadata(issuer)
+    base = (f"AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER={issuer}\nSPA_CLIENT_ID=spa\n"
+            "REDIRECT_URI=http://localhost:3000/callback\nLAB_USER_EMAIL=tester@example.test\n")
+    with pytest.raises(ConfigError) as caught:
+        load_target(write_env(tmp_path, base))
+    assert caught.value.missing == ("LAB_USER_PASSWORD",)
+    target = load_target(write_env(tmp_path, base + "LAB_USER_PASSWORD=tester-pass-value\n"))
+    assert target.users == (("tester@example.test", "tester-pass-value"),)
+    assert "tester-pass-value" not in repr(target)
+
+
 def test_env_example_documents_every_key():
     text = (config.DEFAULT_ENV_FILE.parent / ".env.example").read_text()
     for key in ("AUTH_FLOWS_TARGET", "AUTH0_DOMAIN", "OIDC_ISSUER", "SPA_CLIENT_ID", "WEB_CLIENT_ID",
                 "WEB_CLIENT_SECRET", "M2M_CLIENT_ID", "M2M_CLIENT_SECRET", "API_AUDIENCE", "CONNECTION",
-                "REDIRECT_URI", "GRAPHQL_URL", "AUTH_PROFILE_ID", "API_TOKEN"):
+                "REDIRECT_URI", "GRAPHQL_URL", "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD"):
         assert f"{key}=" in text, key
 
 

@@ -46,7 +46,8 @@ def env_text(box, **changes: str) -> str:
               "WEB_CLIENT_SECRET": box.web_client_secret, "M2M_CLIENT_ID": box.m2m_client_id,
               "M2M_CLIENT_SECRET": box.m2m_client_secret, "API_AUDIENCE": box.api_audience,
               "CONNECTION": box.connection, "GRAPHQL_URL": box.api_url, "AUTH_PROFILE_ID": box.auth_profile_id,
-              "API_TOKEN": box.api_token, **changes}
+              "API_TOKEN": box.api_token, "LAB_USER_EMAIL": MARA["email"], "LAB_USER_PASSWORD": MARA["password"],
+              **changes}
     return "".join(f"{k}={v}\n" for k, v in values.items() if v is not None)
 
 
@@ -88,7 +89,7 @@ def test_the_target_comes_from_the_env_and_the_discovery_document(target, second
     assert target.logout_endpoint == document["end_session_endpoint"]
     assert (target.spa_client_id, target.audience, target.connection) == (
         "second-notes-spa", "urn:second:notes-api", "second-people")
-    assert target.users == ()  # a real tenant's users are not in .env
+    assert target.users == ((MARA["email"], MARA["password"]),)  # the test user named in .env
 
 
 # -------------------------------------------------------------------- flows
@@ -149,7 +150,7 @@ def test_preflight_passes_every_check_for_the_right_settings(target):
     report = preflight(target)
     assert report.ok, report.table().to_string()
     assert [c.status for c in report.checks] == ["ok"] * len(report.checks)
-    assert len(report.checks) == 6
+    assert len(report.checks) == 7
 
 
 @pytest.mark.parametrize("change, setting, words", [
@@ -160,6 +161,7 @@ def test_preflight_passes_every_check_for_the_right_settings(target):
     ({"API_AUDIENCE": "https://api.sandbox.test/"}, "API_AUDIENCE", "Identifier of your API"),
     ({"AUTH_PROFILE_ID": "cl0nosuchprofile00000000"}, "AUTH_PROFILE_ID", "not a profile of this issuer"),
     ({"API_TOKEN": "not-an-api-token"}, "API_TOKEN", "InvalidTokenError"),
+    ({"LAB_USER_PASSWORD": "not-the-secret"}, "LAB_USER_PASSWORD", "Wrong email or password"),
     ({"GRAPHQL_URL": None, "AUTH_PROFILE_ID": None, "API_TOKEN": None}, None, None),
 ])
 def test_preflight_names_the_wrong_setting(second, tmp_path, change, setting, words):
@@ -167,7 +169,7 @@ def test_preflight_names_the_wrong_setting(second, tmp_path, change, setting, wo
     path.write_text(env_text(second, **change))
     report = preflight(load_target(path))
     if setting is None:  # no API settings at all: skipped, not a problem
-        assert report.ok and [c.status for c in report.checks][-1:] == ["skipped"] and len(report.checks) == 5
+        assert report.ok and [c.status for c in report.checks][-1:] == ["skipped"] and len(report.checks) == 6
         return
     assert report.problems and all(setting in p.settings for p in report.problems), report.table().to_string()
     problem = report.problems[0]
