@@ -9,6 +9,7 @@ mistakes of one file at once). Live checks of the clients are in :mod:`helpers.p
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from dotenv import dotenv_values
 from .sandbox import Sandbox, start_sandbox
 
 DEFAULT_ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
+ENV_FILE_VARIABLE = "AUTH_FLOWS_ENV_FILE"  # names another settings file than the project's .env (tests, CI)
 DEFAULT_CONNECTION = "Username-Password-Authentication"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 TIMEOUT = 10.0
@@ -174,7 +176,10 @@ def target_from_sandbox(sandbox: Sandbox) -> Target:
 
 
 def load_target(env_file: str | Path | None = None) -> Target:
-    """Read ``.env`` (default: the project's) and return the sandbox or the tenant it describes."""
+    """Read ``.env`` (default: the project's, or the file named by ``$AUTH_FLOWS_ENV_FILE``) and return the
+    sandbox or the tenant it describes."""
+    if env_file is None and os.environ.get(ENV_FILE_VARIABLE):
+        env_file = os.environ[ENV_FILE_VARIABLE]
     path = Path(env_file) if env_file is not None else DEFAULT_ENV_FILE
     if not path.is_file():
         if env_file is not None:
@@ -211,6 +216,14 @@ def load_target(env_file: str | Path | None = None) -> Target:
         api_token=values.get("API_TOKEN"),
         users=((values["LAB_USER_EMAIL"], values["LAB_USER_PASSWORD"]),) if "LAB_USER_EMAIL" in values else (),
     )
+
+
+def configured_kind(env_file: str | Path | None = None) -> str:
+    """The kind of target the settings name (``sandbox`` without any), read without a request."""
+    name = env_file or os.environ.get(ENV_FILE_VARIABLE) or DEFAULT_ENV_FILE
+    path = Path(name)
+    values = dotenv_values(path) if path.is_file() else {}
+    return (values.get("AUTH_FLOWS_TARGET") or "sandbox").strip().lower()
 
 
 def check_settings(values: dict[str, str], kind: str, path: str | Path = ".env") -> None:

@@ -383,3 +383,15 @@ def test_needs_sandbox_on_a_tenant_says_why_and_what_to_set(provider, tmp_path, 
     assert target.needs("spa_client_id") is True and capsys.readouterr().out == ""
     assert target.needs("spa_client_id", "m2m_client_id", "api_url") is False
     assert "M2M_CLIENT_ID, GRAPHQL_URL" in capsys.readouterr().out
+
+
+def test_the_settings_file_can_be_named_by_an_environment_variable(provider, tmp_path, monkeypatch):
+    issuer = provider.base + "/"
+    provider.documents["/.well-known/openid-configuration"] = metadata(issuer)
+    path = write_env(tmp_path, f"AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER={issuer}\nSPA_CLIENT_ID=spa\n"
+                               "REDIRECT_URI=http://localhost:3000/callback\n")
+    monkeypatch.setattr(config, "DEFAULT_ENV_FILE", tmp_path / "absent" / ".env")
+    assert config.configured_kind() == "sandbox"
+    monkeypatch.setenv(config.ENV_FILE_VARIABLE, str(path))
+    assert config.configured_kind() == "oidc"
+    assert load_target().issuer == issuer
