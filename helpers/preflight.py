@@ -106,8 +106,7 @@ def _spa(target: Target) -> Check:
     try:
         response = requests.get(request.url, allow_redirects=False, timeout=TIMEOUT)
     except requests.RequestException as exc:
-        return Check(names, "problem", f"{target.authorization_endpoint} did not answer ({type(exc).__name__}).",
-                     "Check that the issuer is reachable from this machine.")
+        return _unreachable(names, target.authorization_endpoint, exc)
     location = response.headers.get("location", "")
     if response.is_redirect and location.startswith(request.redirect_uri):
         params = dict(parse_qsl(urlsplit(location).query or urlsplit(location).fragment))
@@ -141,8 +140,7 @@ def _web(target: Target) -> Check:
     try:
         response = requests.post(target.token_endpoint, data=body, timeout=TIMEOUT)
     except requests.RequestException as exc:
-        return Check(names, "problem", f"{target.token_endpoint} did not answer ({type(exc).__name__}).",
-                     "Check that the issuer is reachable from this machine.")
+        return _unreachable(names, target.token_endpoint, exc)
     error = error_from_response(response)
     if error.error == "invalid_grant":
         return Check(names, "ok", "The client authenticated: only the made-up code was refused "
@@ -171,8 +169,7 @@ def _lab_user(target: Target) -> Check:
                      "Check the test user's email and password and CONNECTION, and enable the Password grant for "
                      "the web application (Advanced Settings > Grant Types).")
     except requests.RequestException as exc:
-        return Check(names, "problem", f"{target.token_endpoint} did not answer ({type(exc).__name__}).",
-                     "Check that the issuer is reachable from this machine.")
+        return _unreachable(names, target.token_endpoint, exc)
     return Check(names, "ok", f"The test user logged in with password-realm on the {target.connection} connection.")
 
 
@@ -193,8 +190,7 @@ def _m2m(target: Target) -> Check:
         return Check(names, "problem", f"HTTP {error.status} {_short(text)}",
                      "Authorize the M2M application for the API (APIs > Machine to Machine Applications).")
     except requests.RequestException as exc:
-        return Check(names, "problem", f"{target.token_endpoint} did not answer ({type(exc).__name__}).",
-                     "Check that the issuer is reachable from this machine.")
+        return _unreachable(names, target.token_endpoint, exc)
     return Check(names, "ok", f"A {tokens.token_type} token for {target.audience} was issued "
                  f"(expires_in {tokens.expires_in}).")
 
@@ -239,6 +235,11 @@ def _graphql(target: Target) -> list[Check]:
 
 
 # -------------------------------------------------------------------- plumbing
+def _unreachable(settings: str, url: str, exc: Exception) -> Check:
+    return Check(settings, "problem", f"{url} did not answer ({type(exc).__name__}).",
+                 "Check that the issuer is reachable from this machine.")
+
+
 def _looks_like_login(response: requests.Response) -> bool:
     """A 200 page with a password field or a form: the provider's login page, not an error page."""
     text = response.text.lower()

@@ -190,3 +190,47 @@ def test_the_command_line_starts_the_second_provider_with_the_same_json_keys(sec
     assert set(second.info()) == set(sandbox.info())
     assert second.info()["api_settings"]["jwks_from_discovery"] is True
     assert sandbox.info()["api_settings"]["jwks_from_discovery"] is False
+
+
+# -------------------------------------------------------------------- failure paths
+def test_preflight_of_an_unreachable_provider_reports_problems_and_never_raises(target):
+    import dataclasses
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    gone = dataclasses.replace(target, issuer=dead, authorization_endpoint=dead + "auth", token_endpoint=dead + "token",
+                               api_url=None)
+    report = preflight(gone)
+    assert not report.ok
+    statuses = {c.settings: c.status for c in report.checks}
+    assert statuses["OIDC_ISSUER"] == "problem" and statuses["SPA_CLIENT_ID, REDIRECT_URI"] == "problem"
+    assert all("did not answer" in c.evidence for c in report.problems[1:])
+
+
+def test_a_seed_with_a_bad_endpoint_path_is_refused(tmp_path):
+    from helpers.sandbox.seed import SeedError, load_seed
+    raw = dict(SECOND, settings={"endpoint_paths": {"token_endpoint": "/absolute/token"}})
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(SeedError, match="endpoint_paths"):
+        load_seed(path)
+    raw["settings"] = {"endpoint_paths": {"introspection_endpoint": "introspect"}}
+    path.write_text(json.dumps(raw))
+    with pytest.raises(SeedError, match="endpoint_paths"):
+        load_seed(path)
+
+
+def test_the_api_fails_closed_when_the_issuers_discovery_cannot_be_read():
+    from helpers.config import target_from_sandbox
+    box = launch_sandbox(jwks_from_discovery=True, jwks_timeout=1.0)
+    try:
+        email, password = box.users[0]["email"], box.users[0]["password"]
+        id_token = password_realm(target_from_sandbox(box), email, password).id_token
+        box._servers[0].stop()  # the identity provider is gone before the API ever read its discovery document
+        answer = requests.post(box.api_url, json={"query": "{ user { id } }"}, timeout=10,
+                               headers={"Authorization": f"Bearer {id_token}"})
+        assert answer.status_code == 200 and answer.json()["errors"][0]["code"] == "ExternalServiceError"
+        assert "Traceback" not in answer.text and box.api.authenticator.caches() == {}
+    finally:
+        box.stop()
