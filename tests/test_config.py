@@ -395,3 +395,12 @@ def test_the_settings_file_can_be_named_by_an_environment_variable(provider, tmp
     monkeypatch.setenv(config.ENV_FILE_VARIABLE, str(path))
     assert config.configured_kind() == "oidc"
     assert load_target().issuer == issuer
+
+
+def test_env_example_copied_as_is_means_the_sandbox_and_switched_to_auth0_names_what_to_fill(sandbox, tmp_path):
+    example = (config.DEFAULT_ENV_FILE.parent / ".env.example").read_text()
+    assert load_target(write_env(tmp_path, example)).issuer == sandbox.idp_url
+    switched = example.replace("AUTH_FLOWS_TARGET=sandbox", "AUTH_FLOWS_TARGET=auth0")
+    with pytest.raises(ConfigError) as caught:
+        load_target(write_env(tmp_path, switched))
+    assert caught.value.missing == ("AUTH0_DOMAIN", "SPA_CLIENT_ID", "REDIRECT_URI")
