@@ -4,10 +4,14 @@ The "tenant" is the second provider (data/sandbox/second-tenant.json) described 
 ``oidc`` target; ``AUTH_FLOWS_ENV_FILE`` points the lessons' ``load_target()`` at it. Every lesson must
 run top to bottom without an error, each cell guarded by ``target.needs_sandbox(...)`` must print its
 skip message (never run), and the cells that can run on a tenant must really have talked to it.
+Logins on a tenant go through :func:`helpers.flows.browser_login`; ``$BROWSER`` is
+``tests/scripted_browser.py``, which plays the person at the browser.
 """
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -23,9 +27,9 @@ SKIPPED = "Skipped on your oidc tenant"
 # what must show that a lesson's tenant-capable cells really ran against the second provider
 RAN_ON_THE_TENANT = {
     "01-obtaining-tokens": ("second-notes-spa", "second-notes-server", "second-notes-worker@clients"),
-    "02-decoding-jwt-claims": (),
-    "03-id-token-vs-access-token": ("second-notes-worker@clients",),
-    "04-authenticated-graphql-calls": (),
+    "02-decoding-jwt-claims": ("Log in in your browser", "second-notes-spa", "mara@second.example"),
+    "03-id-token-vs-access-token": ("second-notes-worker@clients", "ok: the profile of mara@second.example"),
+    "04-authenticated-graphql-calls": ("an ID token for mara@second.example", "UserNotFoundError"),
     "05-error-catalog": ("api-user-absent",),
     "06-case-study-user-is-absent": ("This lesson always runs on the sandbox",),
 }
@@ -43,7 +47,10 @@ def tenant_env(tmp_path_factory):
               "GRAPHQL_URL": box.api_url, "AUTH_PROFILE_ID": box.auth_profile_id, "API_TOKEN": box.api_token}
     path = tmp_path_factory.mktemp("tenant") / ".env"
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
-    yield path
+    browser = path.parent / "browser"  # webbrowser runs $BROWSER with the URL: one executable, no arguments
+    browser.write_text(f"#!/bin/sh\nexec {sys.executable} {Path(__file__).with_name('scripted_browser.py')} \"$1\"\n")
+    browser.chmod(0o755)
+    yield path, browser
     box.stop()
 
 
@@ -53,7 +60,9 @@ def text_of(cell) -> str:
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_a_lesson_runs_on_a_tenant_and_skips_what_needs_the_sandbox(lesson, tenant_env, monkeypatch):
-    monkeypatch.setenv(ENV_FILE_VARIABLE, str(tenant_env))
+    env_file, browser = tenant_env
+    monkeypatch.setenv(ENV_FILE_VARIABLE, str(env_file))
+    monkeypatch.setenv("BROWSER", str(browser))
     notebook = nbformat.read(NOTEBOOKS / f"{lesson}.ipynb", as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()  # raises on any cell error
