@@ -8,7 +8,9 @@ must work from its discovery document alone.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -194,7 +196,6 @@ def test_the_command_line_starts_the_second_provider_with_the_same_json_keys(sec
 
 # -------------------------------------------------------------------- failure paths
 def test_preflight_of_an_unreachable_provider_reports_problems_and_never_raises(target):
-    import dataclasses
     import socket
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -234,3 +235,42 @@ def test_the_api_fails_closed_when_the_issuers_discovery_cannot_be_read():
         assert "Traceback" not in answer.text and box.api.authenticator.caches() == {}
     finally:
         box.stop()
+
+
+# -------------------------------------------------------------------- a person's browser
+def scripted_person(target, email=MARA["email"], password=MARA["password"]):
+    """What a person does when browser_login opens the URL: log in on the page, land on the callback."""
+    def open_browser(url: str) -> bool:
+        query = dict(parse_qsl(urlsplit(url).query))
+        request = dataclasses.replace(start_authorization(target), url=url, state=query["state"])
+        requests.get(sandbox_login(request, email, password).url, timeout=10)
+        return True
+    return open_browser
+
+
+def test_browser_login_catches_the_callback_on_the_loopback_redirect_uri(target, second, capsys):
+    from helpers.flows import browser_login
+    request, callback = browser_login(target, open_browser=scripted_person(target), audience=target.audience)
+    assert "Log in in your browser" in capsys.readouterr().out
+    assert callback.url.startswith(target.redirect_uri) and callback.params["state"] == request.state
+    tokens = exchange_code(target, request, callback)
+    assert decode_parts(tokens.id_token).payload["email"] == MARA["email"]
+    assert decode_parts(tokens.access_token).payload["aud"][0] == "urn:second:notes-api"
+
+
+def test_browser_login_refuses_a_redirect_uri_that_is_not_on_this_machine(target):
+    from helpers.flows import browser_login
+    elsewhere = dataclasses.replace(target, redirect_uri="https://app.example.com/callback")
+    with pytest.raises(ConfigError) as caught:
+        browser_login(elsewhere, open_browser=lambda url: pytest.fail("no browser may open"))
+    assert caught.value.settings == ("REDIRECT_URI",) and "http://localhost:3000/callback" in str(caught.value)
+
+
+def test_browser_login_gives_up_after_its_wait_and_reports_a_refused_login(target):
+    from helpers.flows import browser_login
+    with pytest.raises(FlowError, match="login_timeout"):
+        browser_login(target, open_browser=lambda url: True, wait=0.3)
+    with pytest.raises(FlowError) as caught:  # the person types a wrong password: the page says so, they give up
+        browser_login(target, open_browser=lambda url: requests.get(
+            target.redirect_uri + "?error=access_denied&error_description=The+user+cancelled", timeout=5))
+    assert caught.value.error == "access_denied" and "cancelled" in caught.value.description
