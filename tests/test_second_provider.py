@@ -122,10 +122,10 @@ def test_refresh_userinfo_and_rp_initiated_logout(target):
     renewed = refresh(target, tokens.refresh_token)
     assert renewed.id_token and renewed.exchange.url == target.token_endpoint
     assert userinfo(target, tokens.access_token)["email"] == MARA["email"]
-    url = logout_url(target, "http://localhost:4000/")
+    url = logout_url(target, "http://localhost:47853/")
     assert url.startswith(target.logout_endpoint) and "post_logout_redirect_uri=" in url
     bye = browser.get(url, allow_redirects=False, timeout=5)
-    assert bye.status_code in (302, 303) and bye.headers["location"] == "http://localhost:4000/"
+    assert bye.status_code in (302, 303) and bye.headers["location"] == "http://localhost:47853/"
     with pytest.raises(FlowError, match="login_required"):
         sandbox_login(start_authorization(target, prompt="none"), "", "", session=browser)
 
