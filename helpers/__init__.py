@@ -3,6 +3,7 @@
 Modules, one idea each:
 
 - :mod:`helpers.config`: where to talk to (the sandbox by default, or a real tenant named in ``.env``).
+- :mod:`helpers.preflight`: live checks of a tenant's settings, one finding per setting with a fix.
 - :mod:`helpers.flows`: one function per OAuth/OIDC flow, over HTTP, returning typed token sets.
 - :mod:`helpers.tokens`: decode, explain and compare tokens (teaching views; nothing verified).
 - :mod:`helpers.verify`: the one hardened verifier; :mod:`helpers.jwks`: its JWKS cache.

@@ -2,13 +2,18 @@
 
 A :class:`Target` is every URL and credential one lesson needs. The endpoints always come from
 the provider's discovery document, fetched over HTTP, whose ``issuer`` must equal the expected
-issuer byte for byte (OpenID Connect Discovery 1.0 §4.3).
+issuer byte for byte (OpenID Connect Discovery 1.0 §4.3). Settings are checked before anything is
+fetched; every mistake is a :class:`ConfigError` that names the setting and what to do (all the
+mistakes of one file at once). Live checks of the clients are in :mod:`helpers.preflight`.
 """
 from __future__ import annotations
 
+import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from dotenv import dotenv_values
@@ -16,6 +21,7 @@ from dotenv import dotenv_values
 from .sandbox import Sandbox, start_sandbox
 
 DEFAULT_ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
+ENV_FILE_VARIABLE = "AUTH_FLOWS_ENV_FILE"  # names another settings file than the project's .env (tests, CI)
 DEFAULT_CONNECTION = "Username-Password-Authentication"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 TIMEOUT = 10.0
@@ -23,15 +29,38 @@ KINDS = ("sandbox", "auth0", "oidc")
 # keys each kind cannot do without, and keys that only make sense together (id -> secret)
 REQUIRED = {"auth0": ("AUTH0_DOMAIN", "SPA_CLIENT_ID", "REDIRECT_URI"),
             "oidc": ("OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI")}
-PAIRS = (("WEB_CLIENT_ID", "WEB_CLIENT_SECRET"), ("M2M_CLIENT_ID", "M2M_CLIENT_SECRET"))
+PAIRS = (("WEB_CLIENT_ID", "WEB_CLIENT_SECRET"), ("M2M_CLIENT_ID", "M2M_CLIENT_SECRET"),
+         ("LAB_USER_EMAIL", "LAB_USER_PASSWORD"))
+# keys that need another one: the M2M client asks tokens for an audience; the API keys need the API
+NEEDS = (("M2M_CLIENT_ID", "API_AUDIENCE", "the client credentials grant asks a token for an API (audience)"),
+         ("AUTH_PROFILE_ID", "GRAPHQL_URL", "an Authentication Profile belongs to a GraphQL workspace"),
+         ("API_TOKEN", "GRAPHQL_URL", "an API token is sent to a GraphQL workspace"))
+KNOWN_KEYS = ("AUTH_FLOWS_TARGET", "AUTH0_DOMAIN", "OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI", "WEB_CLIENT_ID",
+              "WEB_CLIENT_SECRET", "M2M_CLIENT_ID", "M2M_CLIENT_SECRET", "API_AUDIENCE", "CONNECTION", "GRAPHQL_URL",
+              "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # plain http is accepted only for these (local test servers)
 
 
 class ConfigError(Exception):
-    """The settings cannot describe a usable target; ``missing`` names absent ``.env`` keys."""
+    """The settings cannot describe a usable target.
 
-    def __init__(self, message: str, missing: tuple[str, ...] = ()) -> None:
+    ``missing`` names absent ``.env`` keys; ``problems`` is one ``(setting, what to do)`` per mistake.
+    In a notebook it shows as its message alone: a settings mistake is not a bug, so no stack trace.
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...] = (),
+                 problems: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__(message)
         self.missing = missing
+        self.problems = problems
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """Every setting this error is about, missing or wrong."""
+        return tuple(dict.fromkeys(self.missing + tuple(name for name, _ in self.problems)))
+
+    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of the stack trace
+        return [f"ConfigError: {self}"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +92,32 @@ class Target:
         """The issuer's host (``localhost:PORT`` or ``tenant.auth0.com``): what Auth0 SDKs call the domain."""
         return self.issuer.split("://", 1)[-1].rstrip("/")
 
+    def needs_sandbox(self, why: str) -> bool:
+        """True on the sandbox; otherwise print why this cell is skipped and what to set, and return False."""
+        if self.kind == "sandbox":
+            return True
+        print(f"Skipped on your {self.kind} tenant ({self.issuer}): this cell needs the sandbox, because {why}. "
+              "To run it, set AUTH_FLOWS_TARGET=sandbox in .env (or remove .env) and restart the kernel.")
+        return False
+
+    def needs(self, *attributes: str) -> bool:
+        """True when the target has every one of these settings; otherwise print which to set and return False."""
+        absent = [_SETTING_OF.get(a, a) for a in attributes if not getattr(self, a)]
+        if not absent:
+            return True
+        print(f"Skipped: this cell needs {', '.join(absent)}, which your {self.kind} target does not set. "
+              "Add it to .env (see .env.example) and restart the kernel.")
+        return False
+
+
+_SETTING_OF = {"spa_client_id": "SPA_CLIENT_ID", "web_client_id": "WEB_CLIENT_ID",
+               "web_client_secret": "WEB_CLIENT_SECRET", "m2m_client_id": "M2M_CLIENT_ID",
+               "m2m_client_secret": "M2M_CLIENT_SECRET", "audience": "API_AUDIENCE", "redirect_uri": "REDIRECT_URI",
+               "api_url": "GRAPHQL_URL", "auth_profile_id": "AUTH_PROFILE_ID", "api_token": "API_TOKEN",
+               "users": "demo users (only the sandbox has them)",
+               "userinfo_endpoint": "a userinfo_endpoint in the discovery document",
+               "logout_endpoint": "a logout endpoint (end_session_endpoint in the discovery document)"}
+
 
 def discover(issuer: str) -> dict[str, Any]:
     """Fetch the issuer's discovery document and check that it names exactly this issuer."""
@@ -85,6 +140,11 @@ def discover(issuer: str) -> dict[str, Any]:
     absent = [k for k in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not document.get(k)]
     if absent:
         raise ConfigError(f"The discovery document at {url} lacks {', '.join(absent)}.")
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"):
+        value = document.get(name)
+        if value is not None and _url_problem(value, name) is not None:
+            raise ConfigError(f"The discovery document at {url} has an unusable {name}: "
+                              f"{_url_problem(value, name)}")
     return document
 
 
@@ -98,7 +158,8 @@ def target_from_sandbox(sandbox: Sandbox) -> Target:
         token_endpoint=document["token_endpoint"],
         userinfo_endpoint=document.get("userinfo_endpoint"),
         jwks_uri=document["jwks_uri"],
-        logout_endpoint=document["issuer"] + "v2/logout",  # the sandbox speaks Auth0's logout
+        # Auth0's /v2/logout, unless the sandbox's seed puts logout at an OIDC end_session_endpoint
+        logout_endpoint=document.get("end_session_endpoint") or document["issuer"] + "v2/logout",
         spa_client_id=sandbox.spa_client_id,
         web_client_id=sandbox.web_client_id,
         web_client_secret=sandbox.web_client_secret,
@@ -115,7 +176,10 @@ def target_from_sandbox(sandbox: Sandbox) -> Target:
 
 
 def load_target(env_file: str | Path | None = None) -> Target:
-    """Read ``.env`` (default: the project's) and return the sandbox or the tenant it describes."""
+    """Read ``.env`` (default: the project's, or the file named by ``$AUTH_FLOWS_ENV_FILE``) and return the
+    sandbox or the tenant it describes."""
+    if env_file is None and os.environ.get(ENV_FILE_VARIABLE):
+        env_file = os.environ[ENV_FILE_VARIABLE]
     path = Path(env_file) if env_file is not None else DEFAULT_ENV_FILE
     if not path.is_file():
         if env_file is not None:
@@ -127,11 +191,7 @@ def load_target(env_file: str | Path | None = None) -> Target:
         raise ConfigError(f"AUTH_FLOWS_TARGET in {path} is {kind!r}; use one of: {', '.join(KINDS)}.")
     if kind == "sandbox":
         return target_from_sandbox(start_sandbox())
-    missing = [k for k in REQUIRED[kind] if k not in values]
-    missing += [secret for client, secret in PAIRS if client in values and secret not in values]
-    if missing:
-        raise ConfigError(f"AUTH_FLOWS_TARGET={kind} needs these keys in {path}: {', '.join(missing)} "
-                          "(see .env.example).", tuple(missing))
+    check_settings(values, kind, path)
     issuer = _auth0_issuer(values["AUTH0_DOMAIN"]) if kind == "auth0" else values["OIDC_ISSUER"]
     document = discover(issuer)
     logout = issuer + "v2/logout" if kind == "auth0" else document.get("end_session_endpoint")
@@ -154,7 +214,89 @@ def load_target(env_file: str | Path | None = None) -> Target:
         api_url=values.get("GRAPHQL_URL"),
         auth_profile_id=values.get("AUTH_PROFILE_ID"),
         api_token=values.get("API_TOKEN"),
+        users=((values["LAB_USER_EMAIL"], values["LAB_USER_PASSWORD"]),) if "LAB_USER_EMAIL" in values else (),
     )
+
+
+def configured_kind(env_file: str | Path | None = None) -> str:
+    """The kind of target the settings name (``sandbox`` without any), read without a request."""
+    name = env_file or os.environ.get(ENV_FILE_VARIABLE) or DEFAULT_ENV_FILE
+    path = Path(name)
+    values = dotenv_values(path) if path.is_file() else {}
+    return (values.get("AUTH_FLOWS_TARGET") or "sandbox").strip().lower()
+
+
+def check_settings(values: dict[str, str], kind: str, path: str | Path = ".env") -> None:
+    """Check a tenant's settings without any network: raise one :class:`ConfigError` listing every mistake."""
+    missing = [k for k in REQUIRED[kind] if k not in values]
+    missing += [secret for client, secret in PAIRS if client in values and secret not in values]
+    missing += [needed for key, needed, _ in NEEDS if key in values and needed not in values]
+    missing = list(dict.fromkeys(missing))
+    problems: list[tuple[str, str]] = []
+    for key, needed, reason in NEEDS:
+        if key in values and needed not in values:
+            problems.append((needed, f"{key} is set, so set {needed} too: {reason}."))
+    for key in values:
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.8)
+            if close:
+                problems.append((key, f"{key} is not a setting; did you mean {close[0]}? Rename it."))
+    if kind == "auth0" and "OIDC_ISSUER" in values:
+        problems.append(("OIDC_ISSUER", "OIDC_ISSUER is read only with AUTH_FLOWS_TARGET=oidc; for Auth0 set "
+                         "AUTH0_DOMAIN and remove OIDC_ISSUER (or switch AUTH_FLOWS_TARGET to oidc)."))
+    if "AUTH0_DOMAIN" in values and kind == "auth0":
+        problems += _domain_problems(values["AUTH0_DOMAIN"])
+    if "OIDC_ISSUER" in values and kind == "oidc":
+        problem = _url_problem(values["OIDC_ISSUER"], "OIDC_ISSUER", issuer=True)
+        if problem:
+            problems.append(("OIDC_ISSUER", problem))
+    for key in ("REDIRECT_URI", "GRAPHQL_URL"):
+        problem = _url_problem(values[key], key) if key in values else None
+        if problem:
+            problems.append((key, problem))
+    if "REDIRECT_URI" in values and urlsplit(values["REDIRECT_URI"]).fragment:
+        problems.append(("REDIRECT_URI", "REDIRECT_URI must not have a #fragment (RFC 6749 §3.1.2); remove it."))
+    if not missing and not problems:
+        return
+    lines = []
+    if missing:
+        lines.append(f"AUTH_FLOWS_TARGET={kind} needs these keys in {path}: {', '.join(missing)} (see .env.example).")
+    lines += [f"{name}: {what}" for name, what in problems]
+    raise ConfigError("\n".join(lines), tuple(missing), tuple(problems))
+
+
+def _url_problem(value: str, setting: str, issuer: bool = False) -> str | None:
+    """What is wrong with a URL setting (``None`` if nothing): absolute, https (http on loopback), no query."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is no number
+    except ValueError:
+        return f"{setting} is not a valid URL; write it as https://host/path."
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        return f"{setting} must be an absolute https:// URL (got {_show(value)})."
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        return f"{setting} must use https:// (plain http is accepted only for localhost test servers)."
+    if issuer and (parts.query or parts.fragment):
+        return f"{setting} must not have a ?query or #fragment (OIDC Discovery §4.1); use the issuer exactly."
+    return None
+
+
+def _domain_problems(domain: str) -> list[tuple[str, str]]:
+    """What is wrong with AUTH0_DOMAIN: it must be a host (optionally with https://), nothing more."""
+    url = domain if "://" in domain else "https://" + domain
+    problem = _url_problem(url, "AUTH0_DOMAIN")
+    if problem:
+        return [("AUTH0_DOMAIN", problem + " Write only the host, such as your-tenant.us.auth0.com.")]
+    parts = urlsplit(url)
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        return [("AUTH0_DOMAIN", f"AUTH0_DOMAIN is a host, not a URL with a path ({_show(domain)}): write only the "
+                 "host, such as your-tenant.us.auth0.com (the Domain field of the application's settings).")]
+    return []
+
+
+def _show(value: str, limit: int = 60) -> str:
+    """A setting's value for an error message: quoted and cut short."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
 def _auth0_issuer(domain: str) -> str:

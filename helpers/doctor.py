@@ -77,6 +77,7 @@ ACCESS_TYPES = ("at+jwt", "application/at+jwt")
 PAGE = 500
 MAX_USERS = 10_000
 TIMEOUT = 10.0
+MAX_DISCOVERY_BYTES = 1_000_000
 MIN_SECRET = 8  # shorter values are not redacted (they would mangle ordinary words)
 
 PROFILES_QUERY = ("query DoctorProfiles { authenticationProfilesList { items { id name domain clientId "
@@ -200,7 +201,7 @@ class _Profile:
     @property
     def issuer(self) -> str:
         """The issuer a profile's domain stands for: ``https://`` unless given, with the trailing slash."""
-        return _issuer_of(self.domain)
+        return issuer_of_profile_domain(self.domain)
 
     @property
     def label(self) -> str:
@@ -489,7 +490,7 @@ class _Doctor:
             return self._finding("signature", "unknown", "No issuer URL to fetch keys from",
                                  f"iss is {_short(iss)}: not an http(s) URL, so its JWKS cannot be fetched.",
                                  "Use a token from an OpenID Connect provider (its iss is an https URL).")
-        jwks_uri = (iss if iss.endswith("/") else iss + "/") + ".well-known/jwks.json"
+        jwks_uri = _jwks_uri_of(iss)
         cache = JwksCache(jwks_uri, timeout=5.0)
         kid = self.header.get("kid")
         try:  # audience and times are later checks: here only whether the issuer's keys sign this token
@@ -941,7 +942,25 @@ def _place(item: str | tuple[str, str | None], api_token: str | None) -> _Place:
     return _Place(url, token, workspace, environment)
 
 
-def _issuer_of(domain: str) -> str:
+def _jwks_uri_of(issuer: str) -> str:
+    """The issuer's ``jwks_uri`` from its discovery document (whose issuer must be identical, OIDC Discovery
+    §4.3); Auth0's ``<issuer>.well-known/jwks.json`` when the issuer publishes no usable document."""
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    try:
+        with requests.get(url, timeout=5.0, allow_redirects=False, stream=True) as response:
+            body = response.raw.read(MAX_DISCOVERY_BYTES + 1, decode_content=True) if response.ok else b""
+        document = json.loads(body) if 0 < len(body) <= MAX_DISCOVERY_BYTES else None
+    except (requests.RequestException, ValueError, OSError):
+        document = None
+    if isinstance(document, dict) and document.get("issuer") == issuer:
+        jwks_uri = document.get("jwks_uri")
+        if isinstance(jwks_uri, str) and jwks_uri.startswith(("http://", "https://")):
+            return jwks_uri
+    return (issuer if issuer.endswith("/") else issuer + "/") + ".well-known/jwks.json"
+
+
+def issuer_of_profile_domain(domain: str) -> str:
+    """The issuer an Authentication Profile's domain stands for: ``https://`` unless given, trailing slash."""
     issuer = domain if "://" in domain else "https://" + domain
     return issuer if issuer.endswith("/") else issuer + "/"
 

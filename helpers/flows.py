@@ -12,9 +12,12 @@ import hashlib
 import json
 import re
 import secrets
+import threading
+import webbrowser
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -28,6 +31,8 @@ PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
 SECRET_FIELDS = ("client_secret", "password", "code_verifier")
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
 SHOWN_CHARS = 12
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+LOGIN_WAIT = 300.0  # seconds a person has to log in, in browser_login()
 
 
 # -------------------------------------------------------------------- records
@@ -203,6 +208,61 @@ def sandbox_social_login(request: AuthorizationRequest, connection: str, account
     return _browse(request, session, act)
 
 
+# -------------------------------------------------------------------- a person's browser (real tenants)
+def browser_login(target: Target, *, open_browser: Callable[[str], Any] = webbrowser.open, wait: float = LOGIN_WAIT,
+                  **options: Any) -> tuple[AuthorizationRequest, Callback]:
+    """Log a person in with their own browser: open ``/authorize``, catch the callback on this machine.
+
+    ``REDIRECT_URI`` must be a loopback URL (``http://localhost:PORT/path``): a one-shot HTTP server
+    listens there, as native apps do (RFC 8252 §7.3), and the browser's redirect to it carries the code.
+    ``options`` go to :func:`start_authorization`. The URL is printed too, for a browser on another screen.
+    """
+    request = start_authorization(target, **options)
+    parts = urlsplit(request.redirect_uri)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS or not parts.port:
+        raise ConfigError("A login from a notebook needs REDIRECT_URI on this machine, such as "
+                          "http://localhost:3000/callback (and that URL in the application's Allowed Callback URLs).",
+                          ("REDIRECT_URI",))
+    arrived: dict[str, str] = {}
+    done = threading.Event()
+
+    class _Catch(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            if urlsplit(self.path).path != (parts.path or "/"):
+                self.send_error(404)
+                return
+            arrived["url"] = f"{parts.scheme}://{parts.netloc}{self.path}"
+            body = b"<!doctype html><title>Logged in</title><p>Back to the notebook: you can close this tab.</p>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            done.set()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    try:
+        server = HTTPServer(("127.0.0.1", parts.port), _Catch)
+    except OSError as exc:
+        raise ConfigError(f"Cannot listen on {request.redirect_uri} ({exc.strerror}): is another program using "
+                          f"port {parts.port}? Stop it, or use another port in REDIRECT_URI.", ("REDIRECT_URI",)) from None
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        print(f"Log in in your browser (it should open by itself): {request.url}")
+        open_browser(request.url)
+        if not done.wait(wait):
+            raise FlowError(None, "login_timeout", f"No login came back to {request.redirect_uri} within {wait:.0f} s.")
+    finally:
+        server.shutdown()
+        server.server_close()
+    params = parse_callback(arrived["url"])
+    _raise_for_callback_error(params, None)
+    return request, Callback(arrived["url"], params, ())
+
+
 # -------------------------------------------------------------------- token endpoint grants
 def exchange_code(target: Target, request: AuthorizationRequest, callback: Callback,
                   client_secret: str | None = None) -> TokenSet:
@@ -314,6 +374,11 @@ def _token_request(target: Target, data: dict[str, str] | None = None, json_body
     return TokenSet(access_token=body["access_token"], token_type=body.get("token_type", "Bearer"),
                     expires_in=int(expires_in) if expires_in is not None else None, id_token=body.get("id_token"),
                     refresh_token=body.get("refresh_token"), scope=body.get("scope"), raw=body, exchange=exchange)
+
+
+def error_from_response(response: requests.Response) -> FlowError:
+    """What an error answer says (OAuth JSON, a /dbconnections error, an error page), as a :class:`FlowError`."""
+    return _error_from(response, HttpExchange.from_response(response))
 
 
 def _error_from(response: requests.Response, exchange: HttpExchange) -> FlowError:

@@ -186,8 +186,9 @@ def test_missing_keys_are_named_together(tmp_path):
     path = write_env(tmp_path, "AUTH_FLOWS_TARGET=auth0\nSPA_CLIENT_ID=spa\nREDIRECT_URI=\nM2M_CLIENT_ID=m2m\n")
     with pytest.raises(ConfigError) as caught:
         load_target(path)
-    assert caught.value.missing == ("AUTH0_DOMAIN", "REDIRECT_URI", "M2M_CLIENT_SECRET")
-    assert "AUTH0_DOMAIN, REDIRECT_URI, M2M_CLIENT_SECRET" in str(caught.value)
+    assert caught.value.missing == ("AUTH0_DOMAIN", "REDIRECT_URI", "M2M_CLIENT_SECRET", "API_AUDIENCE")
+    assert "AUTH0_DOMAIN, REDIRECT_URI, M2M_CLIENT_SECRET, API_AUDIENCE" in str(caught.value)
+    assert "M2M_CLIENT_ID is set, so set API_AUDIENCE too" in str(caught.value)
     assert not isinstance(caught.value, KeyError) and caught.value.__cause__ is None
 
 
@@ -246,9 +247,160 @@ def test_oidc_missing_issuer_is_named(tmp_path):
     assert caught.value.missing == ("OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI")
 
 
+def test_every_known_key_is_documented_in_env_example():
+    text = (config.DEFAULT_ENV_FILE.parent / ".env.example").read_text()
+    assert [key for key in config.KNOWN_KEYS if f"{key}=" not in text] == []
+
+
+def test_the_lab_user_becomes_the_targets_user_and_needs_its_password(provider, tmp_path):
+    issuer = provider.base + "/"
+    provider.documents["/.well-known/openid-configuration"] = metadata(issuer)
+    base = (f"AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER={issuer}\nSPA_CLIENT_ID=spa\n"
+            "REDIRECT_URI=http://localhost:3000/callback\nLAB_USER_EMAIL=tester@example.test\n")
+    with pytest.raises(ConfigError) as caught:
+        load_target(write_env(tmp_path, base))
+    assert caught.value.missing == ("LAB_USER_PASSWORD",)
+    target = load_target(write_env(tmp_path, base + "LAB_USER_PASSWORD=tester-pass-value\n"))
+    assert target.users == (("tester@example.test", "tester-pass-value"),)
+    assert "tester-pass-value" not in repr(target)
+
+
 def test_env_example_documents_every_key():
     text = (config.DEFAULT_ENV_FILE.parent / ".env.example").read_text()
     for key in ("AUTH_FLOWS_TARGET", "AUTH0_DOMAIN", "OIDC_ISSUER", "SPA_CLIENT_ID", "WEB_CLIENT_ID",
                 "WEB_CLIENT_SECRET", "M2M_CLIENT_ID", "M2M_CLIENT_SECRET", "API_AUDIENCE", "CONNECTION",
-                "REDIRECT_URI", "GRAPHQL_URL", "AUTH_PROFILE_ID", "API_TOKEN"):
+                "REDIRECT_URI", "GRAPHQL_URL", "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD"):
         assert f"{key}=" in text, key
+
+
+# -------------------------------------------------------------------- validation before any request
+OIDC_BASE = "AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER=https://idp.test/\nSPA_CLIENT_ID=spa\nREDIRECT_URI=http://localhost:3000/callback\n"
+
+
+def refused(tmp_path, text: str) -> ConfigError:
+    """The ConfigError that load_target raises for this .env text (it must raise one, before any request)."""
+    with pytest.raises(ConfigError) as caught:
+        load_target(write_env(tmp_path, text))
+    assert caught.value.__cause__ is None and "Traceback" not in str(caught.value)
+    return caught.value
+
+
+@pytest.mark.parametrize("domain, hint", [
+    ("your-tenant.us.auth0.com/authorize", "a host, not a URL with a path"),
+    ("https://tenant.auth0.com/api/v2/", "a host, not a URL with a path"),
+    ("http://tenant.auth0.com", "must use https://"),
+    ("ftp://tenant.auth0.com", "absolute https:// URL"),
+    ("tenant .auth0.com", "absolute https:// URL"),
+    ("tenant.auth0.com:99999", "not a valid URL"),
+])
+def test_a_malformed_auth0_domain_is_named_with_what_to_write(tmp_path, domain, hint):
+    error = refused(tmp_path, f"AUTH_FLOWS_TARGET=auth0\nAUTH0_DOMAIN={domain}\nSPA_CLIENT_ID=spa\n"
+                              "REDIRECT_URI=http://localhost:3000/callback\n")
+    assert error.settings == ("AUTH0_DOMAIN",) and error.missing == ()
+    assert hint in str(error) and str(error).startswith("AUTH0_DOMAIN: ")
+
+
+@pytest.mark.parametrize("issuer, hint", [
+    ("login.example.com/realms/lab", "absolute https:// URL"),
+    ("http://login.example.com/", "must use https://"),
+    ("https://login.example.com/?tenant=1", "?query or #fragment"),
+])
+def test_a_malformed_oidc_issuer_is_refused_before_any_request(tmp_path, issuer, hint):
+    error = refused(tmp_path, f"AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER={issuer}\nSPA_CLIENT_ID=spa\n"
+                              "REDIRECT_URI=http://localhost:3000/callback\n")
+    assert error.settings == ("OIDC_ISSUER",) and hint in str(error)
+
+
+@pytest.mark.parametrize("line, setting, hint", [
+    ("REDIRECT_URI=/callback", "REDIRECT_URI", "absolute https:// URL"),
+    ("REDIRECT_URI=http://localhost:3000/callback#done", "REDIRECT_URI", "#fragment"),
+    ("GRAPHQL_URL=api.8base.com/ws1", "GRAPHQL_URL", "absolute https:// URL"),
+    ("GRAPHQL_URL=http://api.8base.com/ws1", "GRAPHQL_URL", "must use https://"),
+])
+def test_malformed_urls_name_their_setting(tmp_path, line, setting, hint):
+    error = refused(tmp_path, OIDC_BASE + line + "\n")
+    assert setting in error.settings and hint in str(error)
+
+
+def test_every_mistake_of_a_file_is_reported_at_once(tmp_path):
+    error = refused(tmp_path, "AUTH_FLOWS_TARGET=auth0\nAUTH0_DOMAIN=tenant.auth0.com/x\nSPA_CLIENT_ID=spa\n"
+                              "REDIRECT_URI=callback\nAPI_TOKEN=secret-api-token-value\n")
+    assert error.settings == ("GRAPHQL_URL", "AUTH0_DOMAIN", "REDIRECT_URI")
+    assert len(str(error).splitlines()) == 4  # the missing key, its reason, two malformed URLs
+    assert "secret-api-token-value" not in str(error)
+
+
+def test_api_settings_without_the_graphql_url_are_refused(tmp_path):
+    error = refused(tmp_path, OIDC_BASE + "AUTH_PROFILE_ID=profile-1\nAPI_TOKEN=token-value\n")
+    assert error.missing == ("GRAPHQL_URL",)
+    assert "AUTH_PROFILE_ID is set, so set GRAPHQL_URL too" in str(error)
+
+
+def test_a_misspelt_key_is_named_with_the_right_spelling(tmp_path):
+    error = refused(tmp_path, OIDC_BASE + "API_AUDEINCE=https://api.example.test/\n")
+    assert error.settings == ("API_AUDEINCE",) and "did you mean API_AUDIENCE?" in str(error)
+
+
+def test_unrelated_keys_in_env_are_left_alone(provider, tmp_path):
+    issuer = provider.base + "/"
+    provider.documents["/.well-known/openid-configuration"] = metadata(issuer)
+    path = write_env(tmp_path, f"AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER={issuer}\nSPA_CLIENT_ID=spa\n"
+                     "REDIRECT_URI=http://localhost:3000/callback\nDATABASE_URL=postgres://x\n")
+    assert load_target(path).issuer == issuer
+
+
+def test_an_oidc_issuer_with_target_auth0_is_pointed_out(tmp_path):
+    error = refused(tmp_path, "AUTH_FLOWS_TARGET=auth0\nAUTH0_DOMAIN=tenant.auth0.com\nOIDC_ISSUER=https://x.test/\n"
+                              "SPA_CLIENT_ID=spa\nREDIRECT_URI=http://localhost:3000/callback\n")
+    assert error.settings == ("OIDC_ISSUER",) and "AUTH_FLOWS_TARGET=oidc" in str(error)
+
+
+def test_a_discovery_document_with_a_relative_endpoint_is_refused(provider):
+    issuer = provider.base + "/"
+    provider.documents["/.well-known/openid-configuration"] = metadata(issuer, token_endpoint="/oauth/token")
+    with pytest.raises(ConfigError, match="unusable token_endpoint"):
+        discover(issuer)
+
+
+def test_in_a_notebook_a_config_error_shows_its_message_without_a_stack_trace(tmp_path):
+    error = refused(tmp_path, "AUTH_FLOWS_TARGET=oidc\n")
+    assert error._render_traceback_() == [f"ConfigError: {error}"]
+
+
+def test_needs_sandbox_is_true_on_the_sandbox_and_prints_nothing(sandbox, capsys):
+    assert target_from_sandbox(sandbox).needs_sandbox("it moves the sandbox clock") is True
+    assert capsys.readouterr().out == ""
+
+
+def test_needs_sandbox_on_a_tenant_says_why_and_what_to_set(provider, tmp_path, capsys):
+    issuer = provider.base + "/"
+    provider.documents["/.well-known/openid-configuration"] = metadata(issuer)
+    target = load_target(write_env(tmp_path, f"AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER={issuer}\nSPA_CLIENT_ID=spa\n"
+                                             "REDIRECT_URI=http://localhost:3000/callback\n"))
+    assert target.needs_sandbox("it moves the sandbox clock") is False
+    printed = capsys.readouterr().out
+    assert "it moves the sandbox clock" in printed and "AUTH_FLOWS_TARGET=sandbox" in printed and issuer in printed
+    assert target.needs("spa_client_id") is True and capsys.readouterr().out == ""
+    assert target.needs("spa_client_id", "m2m_client_id", "api_url") is False
+    assert "M2M_CLIENT_ID, GRAPHQL_URL" in capsys.readouterr().out
+
+
+def test_the_settings_file_can_be_named_by_an_environment_variable(provider, tmp_path, monkeypatch):
+    issuer = provider.base + "/"
+    provider.documents["/.well-known/openid-configuration"] = metadata(issuer)
+    path = write_env(tmp_path, f"AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER={issuer}\nSPA_CLIENT_ID=spa\n"
+                               "REDIRECT_URI=http://localhost:3000/callback\n")
+    monkeypatch.setattr(config, "DEFAULT_ENV_FILE", tmp_path / "absent" / ".env")
+    assert config.configured_kind() == "sandbox"
+    monkeypatch.setenv(config.ENV_FILE_VARIABLE, str(path))
+    assert config.configured_kind() == "oidc"
+    assert load_target().issuer == issuer
+
+
+def test_env_example_copied_as_is_means_the_sandbox_and_switched_to_auth0_names_what_to_fill(sandbox, tmp_path):
+    example = (config.DEFAULT_ENV_FILE.parent / ".env.example").read_text()
+    assert load_target(write_env(tmp_path, example)).issuer == sandbox.idp_url
+    switched = example.replace("AUTH_FLOWS_TARGET=sandbox", "AUTH_FLOWS_TARGET=auth0")
+    with pytest.raises(ConfigError) as caught:
+        load_target(write_env(tmp_path, switched))
+    assert caught.value.missing == ("AUTH0_DOMAIN", "SPA_CLIENT_ID", "REDIRECT_URI")

@@ -12,9 +12,11 @@ from .clock import Clock
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
 from .keys import KeyRing
 from .runner import Sandbox, launch_sandbox, start_sandbox
-from .seed import Seed, load_seed
+from .seed import DEFAULT_TENANT_FILE, SECOND_TENANT_FILE, Seed, load_seed
 
 __all__ = [
+    "DEFAULT_TENANT_FILE",
+    "SECOND_TENANT_FILE",
     "Clock",
     "IdentityProvider",
     "KeyRing",

@@ -16,6 +16,7 @@ import threading
 from typing import Any
 
 import jwt
+import requests
 
 from ..jwks import JwksCache
 from ..verify import REASONS, Expectations, TokenRejected, verify_token
@@ -46,15 +47,35 @@ class Authenticator:
         self._caches: dict[str, JwksCache] = {}
 
     def jwks_cache(self, issuer: str) -> JwksCache:
-        """The cache for an issuer's keys (``<issuer>.well-known/jwks.json``, Auth0's layout)."""
+        """The cache for an issuer's keys (``<issuer>.well-known/jwks.json``, Auth0's layout, unless the
+        ``jwks_from_discovery`` setting reads the URI from the issuer's discovery document)."""
+        with self._lock:
+            cache = self._caches.get(issuer)
+        if cache is not None:
+            return cache
+        s = self.settings
+        jwks_uri = self._discovered_jwks_uri(issuer) if s.jwks_from_discovery else issuer + ".well-known/jwks.json"
         with self._lock:
             cache = self._caches.get(issuer)
             if cache is None:
-                s = self.settings
-                cache = JwksCache(issuer + ".well-known/jwks.json", ttl=s.jwks_cache_ttl, cooldown=s.jwks_cooldown,
+                cache = JwksCache(jwks_uri, ttl=s.jwks_cache_ttl, cooldown=s.jwks_cooldown,
                                   timeout=s.jwks_timeout, stale_for=s.jwks_stale_for)
                 self._caches[issuer] = cache
             return cache
+
+    def _discovered_jwks_uri(self, issuer: str) -> str:
+        """The ``jwks_uri`` of the issuer's discovery document (OIDC Discovery §4; issuer identical, §4.3)."""
+        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+        try:
+            response = requests.get(url, timeout=self.settings.jwks_timeout, allow_redirects=False)
+            document = response.json() if response.status_code == 200 else None
+        except (requests.RequestException, ValueError):
+            document = None
+        jwks_uri = document.get("jwks_uri") if isinstance(document, dict) else None
+        if (not isinstance(document, dict) or document.get("issuer") != issuer or not isinstance(jwks_uri, str)
+                or not jwks_uri.startswith(("http://", "https://"))):
+            raise api_error_for(TokenRejected("key_unavailable"))
+        return jwks_uri
 
     def caches(self) -> dict[str, JwksCache]:
         with self._lock:
@@ -105,8 +126,9 @@ class Authenticator:
         audiences = tuple(a for p in profiles for a in p.accepted_audiences)
         expect = Expectations(issuer=profiles[0].issuer, audience=audiences if self.settings.check_audience else None,
                               token_use="id", leeway=self.settings.token_leeway)
+        cache = self.jwks_cache(profiles[0].issuer)
         try:
-            claims = verify_token(token, self.jwks_cache(profiles[0].issuer).key_for, expect, now=self.clock.now())
+            claims = verify_token(token, cache.key_for, expect, now=self.clock.now())
         except TokenRejected as rejected:
             raise api_error_for(rejected) from None
         aud = claims.get("aud")

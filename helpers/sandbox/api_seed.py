@@ -28,6 +28,9 @@ class ApiSettings:
     jwks_cooldown: float = 30
     jwks_timeout: float = 3.0
     jwks_stale_for: float = 3600
+    # How 8base finds an OpenID issuer's keys is not documented: False = Auth0's <issuer>.well-known/jwks.json,
+    # True = the jwks_uri of the issuer's discovery document (read once per issuer; its issuer must match)
+    jwks_from_discovery: bool = False
     token_leeway: int = 0
     max_body_bytes: int = 1_048_576
     max_query_tokens: int = 5_000  # lexical tokens of one query document (the introspection query has 163)

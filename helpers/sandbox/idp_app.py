@@ -33,10 +33,10 @@ from .idp_errors import AuthorizePageError, AuthorizeRedirectError, OAuthError, 
 from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, new_id
 from .idp_tokens import TokenMinter, user_claims
 from .keys import ALGORITHM, KeyRing
-from .seed import PASSWORD_REALM_GRANT, Client, Seed, User, load_seed, origin_of
+from .seed import AUTH0_PATHS, PASSWORD_REALM_GRANT, Client, Seed, User, load_seed, origin_of
 
 SESSION_COOKIE = "auth0"
-CORS_PATHS = ("/oauth/token", "/userinfo")  # what a single-page app's scripts call across origins
+CORS_ENDPOINTS = ("token_endpoint", "userinfo_endpoint")  # what a single-page app's scripts call across origins
 MAX_BODY_BYTES = 64 * 1024
 PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
@@ -64,7 +64,8 @@ def create_idp_app(issuer: str, seed: Seed | None = None, clock: Clock | None = 
                    keys: KeyRing | None = None) -> Starlette:
     """Build one identity provider. ``app.state.idp`` is the :class:`IdentityProvider`."""
     idp = IdentityProvider(issuer, seed or load_seed(), clock or Clock(), keys or KeyRing())
-    cors = Middleware(OriginPolicy, allowed=lambda: idp.cors_origins, paths=CORS_PATHS, allow_methods=["GET", "POST"],
+    cors_paths = tuple("/" + idp.paths[name] for name in CORS_ENDPOINTS)  # where the seed puts them
+    cors = Middleware(OriginPolicy, allowed=lambda: idp.cors_origins, paths=cors_paths, allow_methods=["GET", "POST"],
                       allow_headers=["authorization", "content-type", "auth0-client"], max_age=600,
                       refusal=lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
                       browsers_only=True)  # token answers to servers are no-store: no Vary needed there
@@ -88,35 +89,39 @@ class IdentityProvider:
         # A preflight names no client (it has no body), so it is answered for any origin one application
         # allows; how Auth0 decides this per application is not documented (sandbox behaviour).
         self.cors_origins = frozenset().union(*(client.cors_origins for client in seed.clients.values()))
+        self.paths = {**AUTH0_PATHS, **(seed.settings.endpoint_paths or {})}
+
+    @property
+    def rp_initiated_logout(self) -> bool:
+        """True when the seed puts logout at an OIDC ``end_session_endpoint`` (instead of Auth0's /v2/logout)."""
+        return "end_session_endpoint" in self.paths
 
     def routes(self) -> list[Route]:
+        p = {name: "/" + path for name, path in self.paths.items()}
         return [
             Route("/.well-known/openid-configuration", self.discovery, methods=["GET"]),
-            Route("/.well-known/jwks.json", self.jwks, methods=["GET"]),
-            Route("/authorize", self.authorize, methods=["GET"]),
+            Route(p["jwks_uri"], self.jwks, methods=["GET"]),
+            Route(p["authorization_endpoint"], self.authorize, methods=["GET"]),
             Route("/u/login", self.login_page, methods=["GET"]),
             Route("/u/login", self.login_submit, methods=["POST"]),
             Route("/u/login/social", self.social_start, methods=["GET"]),
             Route("/upstream/{connection}/authorize", self.upstream_page, methods=["GET"]),
             Route("/upstream/{connection}/authorize", self.upstream_submit, methods=["POST"]),
             Route("/login/callback", self.social_callback, methods=["GET"]),
-            Route("/oauth/token", self.token, methods=["POST"]),
-            Route("/oauth/token", self.token_wrong_method, methods=["GET", "PUT", "DELETE", "PATCH"]),
-            Route("/userinfo", self.userinfo, methods=["GET", "POST"]),
-            Route("/v2/logout", self.logout, methods=["GET"]),
+            Route(p["token_endpoint"], self.token, methods=["POST"]),
+            Route(p["token_endpoint"], self.token_wrong_method, methods=["GET", "PUT", "DELETE", "PATCH"]),
+            Route(p["userinfo_endpoint"], self.userinfo, methods=["GET", "POST"]),
+            Route(p.get("end_session_endpoint", "/v2/logout"), self.logout, methods=["GET"]),
             Route("/dbconnections/signup", self.signup, methods=["POST"]),
         ]
 
     # ---------------------------------------------------------------- discovery and keys
     async def discovery(self, request: Request) -> JSONResponse:
-        """OpenID Provider metadata: every endpoint hangs off the issuer."""
+        """OpenID Provider metadata: every endpoint hangs off the issuer (paths from the seed)."""
         i = self.issuer
         return JSONResponse({
             "issuer": i,
-            "authorization_endpoint": i + "authorize",
-            "token_endpoint": i + "oauth/token",
-            "userinfo_endpoint": i + "userinfo",
-            "jwks_uri": i + ".well-known/jwks.json",
+            **{name: i + path for name, path in self.paths.items()},
             "scopes_supported": ["openid", "profile", "offline_access", "name", "given_name", "family_name",
                                  "nickname", "email", "email_verified", "picture"],
             "response_types_supported": ["code", "id_token", "token id_token"],
@@ -570,6 +575,8 @@ class IdentityProvider:
             return self._error_page(AuthorizePageError("invalid_request", "Unknown client."))
         allowed = client.allowed_logout_urls if client else self.seed.settings.tenant_logout_urls
         return_to = params.get("returnTo")
+        if self.rp_initiated_logout:  # OpenID Connect RP-Initiated Logout 1.0 §2 names it differently
+            return_to = params.get("post_logout_redirect_uri", return_to)
         if return_to is not None and return_to not in allowed:
             return self._error_page(AuthorizePageError(
                 "invalid_request", 'The "returnTo" querystring parameter is not defined as a valid URL in '

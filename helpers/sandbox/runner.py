@@ -126,13 +126,16 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
                    api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0, **api_settings: Any) -> Sandbox:
     """Start a new, independent sandbox (not the kernel's shared one): for tests that need several.
 
-    ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...).
+    ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...). A seed that
+    moves the endpoints (``endpoint_paths``) makes the API read the keys' URI from discovery.
     """
     # The sample app's port comes first: the tenant registers its callback URL, the API its origin.
     app_server = BackgroundServer(lambda port: create_sample_app(), app_port, quiet)
     app_origin = f"http://localhost:{app_server.port}"
     try:
         seed = load_seed(seed_path, {"sample_app_origin": app_origin, "sample_app_port": str(app_server.port)})
+        if seed.settings.endpoint_paths:  # a provider laid out unlike Auth0: the API finds its keys by discovery
+            api_settings.setdefault("jwks_from_discovery", True)
         clock, keys = Clock(), KeyRing()  # the keys are made in the background while the servers start
         idp_server = BackgroundServer(lambda port: create_idp_app(issuer_for(port), seed, clock, keys), idp_port,
                                       quiet)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "sandbox"
 DEFAULT_TENANT_FILE = DATA_DIR / "tenant.json"
+SECOND_TENANT_FILE = DATA_DIR / "second-tenant.json"  # another provider: other clients, users and endpoint paths
 
 PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
 DATABASE_STRATEGY = "auth0"
@@ -33,6 +34,9 @@ class Settings:
     password_min_length: int = 8
     password_hash_iterations: int = 1000
     tenant_logout_urls: tuple[str, ...] = ()
+    # where the endpoints are, relative to the issuer (discovery advertises them): Auth0's layout unless the
+    # seed says otherwise; end_session_endpoint set = OIDC RP-Initiated Logout there instead of /v2/logout
+    endpoint_paths: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +218,17 @@ def load_seed(path: str | Path = DEFAULT_TENANT_FILE, facts: dict[str, str] | No
     return seed
 
 
+AUTH0_PATHS = {"authorization_endpoint": "authorize", "token_endpoint": "oauth/token", "userinfo_endpoint": "userinfo",
+               "jwks_uri": ".well-known/jwks.json"}
+ENDPOINT_NAMES = (*AUTH0_PATHS, "end_session_endpoint")
+
+
 def _check(seed: Seed) -> None:
+    paths = seed.settings.endpoint_paths or {}
+    for name, path in paths.items():
+        if name not in ENDPOINT_NAMES or not isinstance(path, str) or not path or path.startswith("/"):
+            raise SeedError(f"settings.endpoint_paths: {name!r} must be one of {ENDPOINT_NAMES} with a path "
+                            "relative to the issuer (no leading slash)")
     for client in seed.clients.values():
         for name in client.connections:
             if name not in seed.connections:
