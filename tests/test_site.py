@@ -270,3 +270,11 @@ def test_the_request_guard_catches_a_request_that_leaves_the_machine(site_page):
     site_page.evaluate("() => fetch('http://example.invalid/probe').catch(() => null)")
     assert site_page.outside == ["http://example.invalid/probe"]
     site_page.outside.clear()
+
+
+def test_a_lessons_images_travel_inside_its_page(site_page, site_url):
+    """notebooks/images/ is not copied: lesson 01's screenshot is embedded, and the browser really draws it."""
+    site_page.goto(site_url + "01-obtaining-tokens.html")
+    image = site_page.locator("img[alt^=\"The sandbox's sample single-page app\"]")
+    assert image.get_attribute("src").startswith("data:image/png;base64,")
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 0

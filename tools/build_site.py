@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import jinja2
 import nbformat
@@ -42,6 +43,8 @@ MARKER = ".auth-flows-lab-site"
 
 WIDGET_MIME_TYPES = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
 LESSON_NAME = re.compile(r"^(\d\d)-[a-z0-9-]+\.ipynb$")
+REPOSITORY_FILES = "repository"  # the site's folder for repository files a lesson links to (.env.example, ...)
+RELATIVE_HREF = re.compile(r'href="(?![a-zA-Z][a-zA-Z0-9+.-]*:|#|/)([^"#?]+)(#[^"]*)?"')
 NOTEBOOK_HREF = re.compile(r'href="(?![a-zA-Z][a-zA-Z0-9+.-]*:|#|/)([^"#?]+\.ipynb)(#[^"]*)?"')
 
 
@@ -145,6 +148,23 @@ def rewrite_notebook_links(markup: str, page: Page, pages: list[Page]) -> str:
     return NOTEBOOK_HREF.sub(replace, markup)
 
 
+def copy_repository_links(markup: str, page: Page, out: Path, root: Path = ROOT) -> str:
+    """Links to files of the repository (not pages) go to copies under ``repository/`` in the site, so a
+    lesson's ``[.env.example](../.env.example)`` opens there too. Files outside the repository stay untouched."""
+
+    def replace(match: re.Match) -> str:
+        source = (page.source.parent / unquote(match.group(1))).resolve()
+        if source.suffix == ".ipynb" or not source.is_file() or not source.is_relative_to(root):
+            return match.group(0)
+        relative = source.relative_to(root).as_posix()
+        copy = out / REPOSITORY_FILES / relative
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, copy)
+        return f'href="{relative_href(f"{REPOSITORY_FILES}/{relative}", page.href)}{match.group(2) or ""}"'
+
+    return RELATIVE_HREF.sub(replace, markup)
+
+
 class DiagramSafeRenderer(IPythonRenderer):
     """nbconvert's markdown renderer, except that a mermaid fence keeps its text.
 
@@ -186,6 +206,7 @@ def make_exporter() -> HTMLExporter:
                             template_name="lesson")
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
+    exporter.embed_images = True  # a lesson's images (notebooks/images/) go into its page as data: URIs
     return exporter
 
 
@@ -194,7 +215,8 @@ def render_page(page: Page, pages: list[Page], exporter: HTMLExporter) -> str:
     notebook = without_widgets(nbformat.read(page.source, as_version=4))
     notebook.metadata["title"] = f"{page.title} · Auth Flows Lab"
     site = {"root": "../" * page.href.count("/"), "links": page_links(page, pages)}
-    markup, _ = exporter.from_notebook_node(notebook, resources={"site": site})
+    markup, _ = exporter.from_notebook_node(
+        notebook, resources={"site": site, "metadata": {"path": str(page.source.parent)}})
     return rewrite_notebook_links(markup, page, pages)
 
 
@@ -275,7 +297,7 @@ def build_site(out: Path = DEFAULT_OUT, notebooks: Path = NOTEBOOKS, mermaid_js:
     for page in pages:
         target = out / page.href
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render_page(page, pages, exporter), encoding="utf-8")
+        target.write_text(copy_repository_links(render_page(page, pages, exporter), page, out), encoding="utf-8")
 
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     site = {"root": "", "links": []}
