@@ -93,9 +93,13 @@ class BackgroundServer:
     def running(self) -> bool:
         return self._thread.is_alive() and not self._server.should_exit
 
+    def request_stop(self) -> None:
+        """Ask the server to finish its requests and stop, without waiting (several servers stop side by side)."""
+        self._server.should_exit = True
+
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the server to finish its requests and stop; wait for the thread."""
-        self._server.should_exit = True
+        self.request_stop()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         self._socket.close()
