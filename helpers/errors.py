@@ -991,14 +991,21 @@ def _issuer_without_slash(sb: "Sandbox") -> dict[str, Any]:
 
 
 # -- CORS: a browser's preflight from an origin the sandbox does not allow (issue 7, browser) ---------
-def _preflight(url: str, headers: str) -> requests.Response:
+def _preflight(url: str, headers: str, origin: str = "https://evil.example") -> requests.Response:
     return requests.options(url, timeout=TIMEOUT, headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": headers})
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": headers})
+
+
+def _app_origin(sb: "Sandbox") -> str:
+    return sb.sample_app_url.rstrip("/")  # an origin both the identity provider and the API allow
 
 
 _recipe("idp-token-cors-origin-not-allowed", lambda sb: _preflight(sb.idp_url + "oauth/token", "content-type"))
 _recipe("api-cors-origin-not-allowed", lambda sb: _preflight(sb.api_url, "authorization, content-type"))
+_recipe("idp-token-cors-request-not-allowed", lambda sb: _preflight(
+    sb.idp_url + "oauth/token", "content-type, x-made-up-header", _app_origin(sb)))
+_recipe("api-cors-request-not-allowed", lambda sb: _preflight(
+    sb.api_url, "authorization, x-made-up-header", _app_origin(sb)))
 
 
 # -- subscriptions over WebSocket -----------------------------------------------------------------

@@ -148,3 +148,20 @@ def test_token_answers_to_servers_are_untouched_by_cors(sandbox):
     answer = requests.post(sandbox.idp_url + "oauth/token", json={"grant_type": "client_credentials"}, timeout=10)
     assert answer.status_code == 400 and "vary" not in answer.headers
     assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
+
+
+@pytest.mark.parametrize("where, headers, entry", [
+    ("idp", "content-type, x-made-up-header", "idp-token-cors-request-not-allowed"),
+    ("api", "authorization, x-made-up-header", "api-cors-request-not-allowed"),
+])
+def test_an_allowed_origin_asking_for_a_header_not_allowed_gets_a_catalogued_refusal(sandbox, where, headers, entry):
+    """Starlette's own answer would be plain text; the sandbox answers with its catalog, repeating nothing."""
+    url = sandbox.idp_url + "oauth/token" if where == "idp" else sandbox.api_url
+    origin = sandbox.sample_app_url.rstrip("/")
+    assert preflight(url, origin, headers.split(", x-")[0]).status_code == 200  # the same origin, allowed headers
+    refused = preflight(url, origin, headers)
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+    assert refused.headers["content-type"].startswith("application/json")
+    assert "x-made-up-header" not in refused.text and origin not in refused.text
+    assert explain(refused).id == entry

@@ -30,7 +30,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from .api_auth import Authenticator
-from .api_errors import ApiError, RequestRejected, origin_not_allowed, user_absent, workspace_not_found
+from .api_errors import (ApiError, RequestRejected, cors_request_not_allowed, origin_not_allowed, user_absent,
+                         workspace_not_found)
 from .api_resolvers import Context, build_schema
 from .api_seed import MASTER, ApiSeed
 from .api_store import ApiData, EnvironmentDb
@@ -53,7 +54,8 @@ def create_api_app(seed: ApiSeed, clock: Clock, data_dir: Path) -> Starlette:
     api = GraphQLApi(seed, clock, data_dir)
     cors = Middleware(OriginPolicy, allowed=lambda: api.settings.cors_allowed_origins, allow_methods=["POST", "OPTIONS"],
                       allow_headers=["authorization", "content-type", "workspace", "environment"], max_age=600,
-                      refusal=lambda: _error_response(origin_not_allowed(), status=400))
+                      refusal=lambda: _error_response(origin_not_allowed(), status=400),
+                      request_refusal=lambda: _error_response(cors_request_not_allowed(), status=400))
     app = Starlette(routes=[Route("/", api.graphql_on_host, methods=["POST", "GET"]),
                             Route("/{target}", api.graphql_at_path, methods=["POST", "GET"]),
                             WebSocketRoute("/", api.subscriptions.on_host),  # subscriptions: api_subscriptions.py

@@ -51,6 +51,13 @@ def origin_not_allowed() -> ApiError:
                     {"origin": "Add the page's origin to the API's cors_allowed_origins setting."})
 
 
+def cors_request_not_allowed() -> ApiError:
+    """A preflight from an allowed origin for a method or request headers the API does not take (sandbox wording)."""
+    return ApiError("InvalidArgumentError", "This method or these request headers may not be sent to the API from "
+                    "a browser", {"request": "Send POST with no headers beyond authorization, content-type, "
+                                             "workspace and environment."})
+
+
 def workspace_not_found() -> ApiError:
     return ApiError("EntityNotFoundError", WORKSPACE_NOT_FOUND, {"workspaceId": WORKSPACE_NOT_FOUND})
 

@@ -20,16 +20,19 @@ class OriginPolicy(CORSMiddleware):
     """Starlette's CORS middleware, with the allowed origins read at each request (settings can change)
     and applied only to ``paths`` (every path when ``None``). ``"*"`` in the allowed origins allows all.
 
-    A preflight from an origin that is not allowed gets ``refusal()``: the server's own catalogued error
-    (HTTP 400, no ``Access-Control-Allow-Origin``, the origin never repeated). With ``browsers_only``, a
+    A preflight from an origin that is not allowed gets ``refusal()``, and one from an allowed origin asking for
+    a method or request headers that are not allowed gets ``request_refusal()``: the server's own catalogued
+    errors (HTTP 400, no ``Access-Control-Allow-Origin``, nothing of the request repeated). With ``browsers_only``, a
     request without an ``Origin`` header (a server, a script, curl) passes untouched, without ``Vary: Origin``.
     """
 
     def __init__(self, app: ASGIApp, allowed: Callable[[], Collection[str]], refusal: Callable[[], Response],
-                 paths: Collection[str] | None = None, browsers_only: bool = False, **options: Any) -> None:
+                 request_refusal: Callable[[], Response], paths: Collection[str] | None = None,
+                 browsers_only: bool = False, **options: Any) -> None:
         super().__init__(app, allow_origins=(), **options)
         self._allowed = allowed
         self._refusal = refusal
+        self._request_refusal = request_refusal
         self._paths = frozenset(paths) if paths is not None else None
         self._browsers_only = browsers_only
 
@@ -40,7 +43,9 @@ class OriginPolicy(CORSMiddleware):
     def preflight_response(self, request_headers: Headers) -> Response:
         if not self.is_allowed_origin(request_headers["origin"]):
             return self._refusal()
-        return super().preflight_response(request_headers)
+        answer = super().preflight_response(request_headers)
+        # Starlette refuses a method or header it does not allow with a plain-text 400: ours is catalogued
+        return self._request_refusal() if answer.status_code == 400 else answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (

@@ -68,6 +68,7 @@ def create_idp_app(issuer: str, seed: Seed | None = None, clock: Clock | None = 
     cors = Middleware(OriginPolicy, allowed=lambda: idp.cors_origins, paths=cors_paths, allow_methods=["GET", "POST"],
                       allow_headers=["authorization", "content-type", "auth0-client"], max_age=600,
                       refusal=lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
+                      request_refusal=lambda: OAuthError(400, "invalid_request", E.CORS_REQUEST_NOT_ALLOWED).response(),
                       browsers_only=True)  # token answers to servers are no-store: no Vary needed there
     app = Starlette(routes=idp.routes(), middleware=[cors])
     app.state.idp = idp
