@@ -18,47 +18,22 @@ Speed and memory are judged here only, never in tests.
 """
 from __future__ import annotations
 
+import importlib
+from functools import partial
 from typing import Callable
 
 from .common import Size
 from .report import Result
 
-
-def _b1(size: Size) -> list[Result]:
-    from . import b1_verify
-    return b1_verify.run(size)
-
-
-def _b2(size: Size) -> list[Result]:
-    from . import b2_api
-    return b2_api.run_b2(size)
+_ENTRY_POINTS = {"B1": ("b1_verify", "run"), "B2": ("b2_api", "run_b2"), "B3": ("b2_api", "run_b3"),
+                 "B4": ("b4_token", "run"), "B5": ("b5_startup", "run"), "B6": ("b6_notebooks", "run"),
+                 "B7": ("b7_memory", "run")}
 
 
-def _b3(size: Size) -> list[Result]:
-    from . import b2_api
-    return b2_api.run_b3(size)
-
-
-def _b4(size: Size) -> list[Result]:
-    from . import b4_token
-    return b4_token.run(size)
-
-
-def _b5(size: Size) -> list[Result]:
-    from . import b5_startup
-    return b5_startup.run(size)
-
-
-def _b6(size: Size) -> list[Result]:
-    from . import b6_notebooks
-    return b6_notebooks.run(size)
-
-
-def _b7(size: Size) -> list[Result]:
-    from . import b7_memory
-    return b7_memory.run(size)
+def _run(module: str, function: str, size: Size) -> list[Result]:
+    """Import the benchmark's module only when it runs (each imports what it measures)."""
+    return getattr(importlib.import_module(f".{module}", __name__), function)(size)
 
 
 BENCHMARKS: dict[str, Callable[[Size], list[Result]]] = {
-    "B1": _b1, "B2": _b2, "B3": _b3, "B4": _b4, "B5": _b5, "B6": _b6, "B7": _b7,
-}
+    bench_id: partial(_run, *entry) for bench_id, entry in _ENTRY_POINTS.items()}
