@@ -29,7 +29,7 @@ import requests
 
 from .errors import UnknownError, explain
 from .graphql import GraphQLCallError, GraphQLClient
-from .jwks import JwksCache
+from .jwks import JwksCache, discovered_jwks_uri
 from .tokens import NotAJwt, TokenParts, decode_parts, readable_time
 from .verify import REASONS, Expectations, TokenRejected, verify_token
 
@@ -77,7 +77,6 @@ ACCESS_TYPES = ("at+jwt", "application/at+jwt")
 PAGE = 500
 MAX_USERS = 10_000
 TIMEOUT = 10.0
-MAX_DISCOVERY_BYTES = 1_000_000
 MIN_SECRET = 8  # shorter values are not redacted (they would mangle ordinary words)
 
 PROFILES_QUERY = ("query DoctorProfiles { authenticationProfilesList { items { id name domain clientId "
@@ -943,20 +942,9 @@ def _place(item: str | tuple[str, str | None], api_token: str | None) -> _Place:
 
 
 def _jwks_uri_of(issuer: str) -> str:
-    """The issuer's ``jwks_uri`` from its discovery document (whose issuer must be identical, OIDC Discovery
-    §4.3); Auth0's ``<issuer>.well-known/jwks.json`` when the issuer publishes no usable document."""
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    try:
-        with requests.get(url, timeout=5.0, allow_redirects=False, stream=True) as response:
-            body = response.raw.read(MAX_DISCOVERY_BYTES + 1, decode_content=True) if response.ok else b""
-        document = json.loads(body) if 0 < len(body) <= MAX_DISCOVERY_BYTES else None
-    except (requests.RequestException, ValueError, OSError):
-        document = None
-    if isinstance(document, dict) and document.get("issuer") == issuer:
-        jwks_uri = document.get("jwks_uri")
-        if isinstance(jwks_uri, str) and jwks_uri.startswith(("http://", "https://")):
-            return jwks_uri
-    return (issuer if issuer.endswith("/") else issuer + "/") + ".well-known/jwks.json"
+    """The issuer's ``jwks_uri`` from its discovery document; Auth0's ``<issuer>.well-known/jwks.json`` when the
+    issuer publishes no usable document."""
+    return discovered_jwks_uri(issuer) or (issuer if issuer.endswith("/") else issuer + "/") + ".well-known/jwks.json"
 
 
 def issuer_of_profile_domain(domain: str) -> str:

@@ -151,24 +151,43 @@ class JwksCache:
     def _fetch(self) -> dict[str, Any]:
         """One bounded GET of the JWKS; anything but a clean key set fails closed."""
         self._fetches += 1
-        # ``timeout`` bounds each socket wait; the deadline (real time, not the cache's clock) bounds the
-        # whole body, so an endpoint trickling a byte at a time cannot hold the fetch (and its lock) open.
-        deadline = time.monotonic() + self.timeout
-        try:
-            with requests.get(self.jwks_uri, timeout=self.timeout, allow_redirects=False, stream=True,
-                              hooks={"response": _refuse_unless_200}) as response:
-                if response.status_code != 200:
-                    raise KeySourceUnavailable(f"HTTP {response.status_code}")
-                body = b""
-                while chunk := response.raw.read1(65536, decode_content=True):  # returns what has arrived
-                    body += chunk
-                    if len(body) > self.max_bytes:
-                        raise KeySourceUnavailable("the JWKS is too large")
-                    if time.monotonic() > deadline:
-                        raise KeySourceUnavailable("the JWKS endpoint is too slow")
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
-            raise KeySourceUnavailable("the JWKS endpoint did not answer") from None
-        return parse_jwks(body)
+        return parse_jwks(bounded_get(self.jwks_uri, self.timeout, self.max_bytes, "the JWKS"))
+
+
+def bounded_get(url: str, timeout: float, max_bytes: int, what: str) -> bytes:
+    """The body of a GET answered 200, read within ``max_bytes`` and ``timeout``; else :class:`KeySourceUnavailable`.
+
+    ``timeout`` bounds each socket wait; a deadline (real time) bounds the whole body, so an endpoint trickling
+    a byte at a time cannot hold the caller open. Redirects are refused unread (see :func:`_refuse_unless_200`).
+    """
+    deadline = time.monotonic() + timeout
+    try:
+        with requests.get(url, timeout=timeout, allow_redirects=False, stream=True,
+                          hooks={"response": _refuse_unless_200}) as response:
+            body = b""
+            while chunk := response.raw.read1(65536, decode_content=True):  # returns what has arrived
+                body += chunk
+                if len(body) > max_bytes:
+                    raise KeySourceUnavailable(f"{what} is too large")
+                if time.monotonic() > deadline:
+                    raise KeySourceUnavailable(f"{what} endpoint is too slow")
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        raise KeySourceUnavailable(f"{what} endpoint did not answer") from None
+    return body
+
+
+def discovered_jwks_uri(issuer: str, timeout: float = 5.0, max_bytes: int = 1_000_000) -> str | None:
+    """The ``jwks_uri`` of the issuer's discovery document (OIDC Discovery §4), or None when there is no usable
+    document: none, not JSON, an ``issuer`` not identical to this one (§4.3), or no absolute ``jwks_uri``."""
+    try:
+        document = json.loads(bounded_get(issuer.rstrip("/") + "/.well-known/openid-configuration", timeout,
+                                          max_bytes, "the discovery document"))
+    except (KeySourceUnavailable, ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict) or document.get("issuer") != issuer:
+        return None
+    jwks_uri = document.get("jwks_uri")
+    return jwks_uri if isinstance(jwks_uri, str) and jwks_uri.startswith(("http://", "https://")) else None
 
 
 def _refuse_unless_200(response: requests.Response, **_: Any) -> None:

@@ -16,9 +16,8 @@ import threading
 from typing import Any
 
 import jwt
-import requests
 
-from ..jwks import JwksCache
+from ..jwks import JwksCache, discovered_jwks_uri
 from ..verify import REASONS, Expectations, TokenRejected, verify_token
 from .api_errors import ApiError, RequestRejected, invalid_token, token_expired
 from .api_permissions import Caller
@@ -65,15 +64,8 @@ class Authenticator:
 
     def _discovered_jwks_uri(self, issuer: str) -> str:
         """The ``jwks_uri`` of the issuer's discovery document (OIDC Discovery §4; issuer identical, §4.3)."""
-        url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-        try:
-            response = requests.get(url, timeout=self.settings.jwks_timeout, allow_redirects=False)
-            document = response.json() if response.status_code == 200 else None
-        except (requests.RequestException, ValueError):
-            document = None
-        jwks_uri = document.get("jwks_uri") if isinstance(document, dict) else None
-        if (not isinstance(document, dict) or document.get("issuer") != issuer or not isinstance(jwks_uri, str)
-                or not jwks_uri.startswith(("http://", "https://"))):
+        jwks_uri = discovered_jwks_uri(issuer, timeout=self.settings.jwks_timeout)
+        if jwks_uri is None:
             raise api_error_for(TokenRejected("key_unavailable"))
         return jwks_uri
 
