@@ -299,6 +299,18 @@ def test_a_new_operation_after_exp_closes_the_socket_at_once(sandbox, ada):
         assert time.monotonic() - started < 3
 
 
+def test_a_message_over_the_servers_ceiling_is_refused_by_the_websocket_layer(sandbox, ada):
+    """Above WS_MAX_SIZE the frame is refused with 1009 before the API reads it (uvicorn's default is 16 MiB)."""
+    from helpers.sandbox.server import WS_MAX_SIZE
+
+    assert sandbox.api.settings.ws_max_message_bytes < WS_MAX_SIZE
+    with raw(sandbox) as ws:
+        ws.send(json.dumps(init_message(ada)))
+        assert answer(ws)["type"] == "connection_ack"
+        ws.send("x" * (WS_MAX_SIZE + 1))
+        assert closed(ws)[0] == 1009  # RFC 6455 §7.4.1: message too big
+
+
 # ------------------------------------------------------------------ protocol misuse and limits
 def test_protocol_misuse_closes_with_the_protocols_codes(sandbox, ada):
     cases = [

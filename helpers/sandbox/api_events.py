@@ -12,7 +12,7 @@ import asyncio
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from .api_store import EnvironmentDb, NoteRecord
 
@@ -79,34 +79,33 @@ class EventQueue:
 
 
 class NoteEvents:
-    """Which subscriptions listen to which environment database."""
+    """Which subscriptions listen to which environment database. Every database is listened to from the start
+    (the databases live as long as the API), so no commit falls between a subscription and its listener."""
 
-    def __init__(self) -> None:
+    def __init__(self, databases: Iterable[EnvironmentDb]) -> None:
         self._lock = threading.Lock()
-        self._queues: dict[int, set[EventQueue]] = {}
-        self._watched: set[int] = set()
+        self._queues: dict[EnvironmentDb, set[EventQueue]] = {}
+        for db in databases:
+            self._queues[db] = set()
+            db.listen_to_notes(lambda mutation, note, previous, db=db: self._publish(db, NoteEvent(mutation, note,
+                                                                                                    previous)))
 
     def attach(self, db: EnvironmentDb, queue: EventQueue) -> None:
         """Start feeding ``queue`` with the note changes of ``db``."""
-        key = id(db)
         with self._lock:
-            self._queues.setdefault(key, set()).add(queue)
-            watch = key not in self._watched
-            self._watched.add(key)
-        if watch:
-            db.listen_to_notes(lambda mutation, note, previous: self._publish(key, NoteEvent(mutation, note, previous)))
+            self._queues[db].add(queue)
 
     def detach(self, db: EnvironmentDb, queue: EventQueue) -> None:
         with self._lock:
-            self._queues.get(id(db), set()).discard(queue)
+            self._queues[db].discard(queue)
 
     def subscriptions(self) -> int:
         """How many subscriptions are listening."""
         with self._lock:
             return sum(len(queues) for queues in self._queues.values())
 
-    def _publish(self, key: int, event: NoteEvent) -> None:
+    def _publish(self, db: EnvironmentDb, event: NoteEvent) -> None:
         with self._lock:
-            queues = list(self._queues.get(key, ()))
+            queues = list(self._queues[db])
         for queue in queues:
             queue.offer(event)

@@ -234,7 +234,8 @@ def resolve_profile_roles(profile: Any, info: GraphQLResolveInfo) -> dict[str, A
 
 
 # ---------------------------------------------------------------------- notes
-def _reaches_note(ctx: Context, allowed: Rule, note: NoteRecord) -> bool:
+def reaches_note(ctx: Context, allowed: Rule, note: NoteRecord) -> bool:
+    """Whether the caller's read rule for Notes reaches this note (notesList, note events)."""
     return allowed.reaches(lambda f: note_matches(note, f, ctx.caller, ctx.db))
 
 
@@ -243,7 +244,7 @@ def resolve_notes_list(_, info: GraphQLResolveInfo, filter: dict | None = None, 
                        skip: int | None = None) -> dict[str, Any]:
     ctx = _ctx(info)
     allowed = require(ctx.caller, "Notes", "read")
-    notes = [n for n in ctx.db.notes() if _reaches_note(ctx, allowed, n)
+    notes = [n for n in ctx.db.notes() if reaches_note(ctx, allowed, n)
              and (not filter or note_matches(n, filter, ctx.caller, ctx.db))]
     return _page(notes, first, skip)
 
@@ -255,7 +256,7 @@ def resolve_note(_, info: GraphQLResolveInfo, id: str) -> NoteRecord | None:
     note = ctx.db.note(id)
     if note is None:
         return None
-    if not _reaches_note(ctx, allowed, note):
+    if not reaches_note(ctx, allowed, note):
         raise not_authorized()
     return note
 
@@ -273,7 +274,7 @@ def _note_for_change(ctx: Context, action: str, note_id: str | None) -> NoteReco
     note = ctx.db.note(note_id) if note_id else None
     if note is None:
         raise ApiError("EntityNotFoundError", "Record not found", {"id": "No note has this id."})
-    if not _reaches_note(ctx, allowed, note):
+    if not reaches_note(ctx, allowed, note):
         raise not_authorized()
     return note
 

@@ -46,7 +46,7 @@ from .api_auth import Authenticator
 from .api_errors import ApiError, RequestRejected, invalid_token, user_absent, workspace_not_found
 from .api_events import EventQueue, NoteEvent, NoteEvents
 from .api_permissions import Caller, note_matches, require, rule
-from .api_resolvers import Context
+from .api_resolvers import Context, reaches_note
 from .api_seed import MASTER
 from .api_store import EnvironmentDb
 
@@ -104,7 +104,7 @@ class SubscriptionServer:
     def __init__(self, api: "GraphQLApi", error_formatter: Callable[[GraphQLError], dict[str, Any]]) -> None:
         self.api = api
         self.format_error = error_formatter
-        self.events = NoteEvents()
+        self.events = NoteEvents(api.data)
         self._sockets: dict[str, int] = {}  # open sockets per client address (touched only on the event loop)
 
     def open_sockets(self) -> int:
@@ -414,28 +414,33 @@ class Connection:
     async def _deliver_events(self, op_id: str, queue: EventQueue, document: DocumentNode,
                               variables: dict[str, Any], operation_name: str | None, wanted: dict[str, Any]) -> None:
         mutations = wanted.get("mutation_in") or ("create", "update", "delete")
-        node_filter = wanted.get("node")
         while True:
             event = await queue.get()
-            caller, db = self.caller, self.db
-            assert caller is not None and db is not None
-            if event.mutation not in mutations or not self._may_read(caller, db, event, node_filter):
+            if event.mutation not in mutations:
                 continue
-            context = Context(caller, db, self.settings)
-            result = execute(self.api.schema, document, root_value={"Notes": _payload(event)},
-                             context_value=context, variable_values=variables, operation_name=operation_name)
-            body: dict[str, Any] = {"data": result.data}
-            if result.errors:
-                body["errors"] = [self.server.format_error(e) for e in result.errors]
-            await self._send({"type": "next" if self.protocol == TRANSPORT else "data", "id": op_id, "payload": body})
+            # the permission check and the execution read the database: off the event loop, as HTTP does
+            body = await run_in_threadpool(self._render, event, document, variables, operation_name,
+                                           wanted.get("node"))
+            if body is not None:
+                await self._send({"type": "next" if self.protocol == TRANSPORT else "data", "id": op_id,
+                                  "payload": body})
 
-    @staticmethod
-    def _may_read(caller: Caller, db: EnvironmentDb, event: NoteEvent, node_filter: dict[str, Any] | None) -> bool:
-        """The subscriber's read permission on the note (as notesList applies it), then its own filter."""
+    def _render(self, event: NoteEvent, document: DocumentNode, variables: dict[str, Any],
+                operation_name: str | None, node_filter: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The event's payload for this subscriber, or None when its read permission or filter hides the note."""
+        caller, db = self.caller, self.db
+        assert caller is not None and db is not None
+        context = Context(caller, db, self.settings)
         note = event.note
-        if not rule(caller, "Notes", "read").reaches(lambda f: note_matches(note, f, caller, db)):
-            return False
-        return not node_filter or note_matches(note, node_filter, caller, db)
+        if not reaches_note(context, rule(caller, "Notes", "read"), note) or (
+                node_filter and not note_matches(note, node_filter, caller, db)):
+            return None
+        result = execute(self.api.schema, document, root_value={"Notes": _payload(event)},
+                         context_value=context, variable_values=variables, operation_name=operation_name)
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [self.server.format_error(e) for e in result.errors]
+        return body
 
     async def _send_error(self, op_id: str, errors: list[dict[str, Any]]) -> None:
         payload: Any = errors if self.protocol == TRANSPORT else errors[0]

@@ -39,6 +39,9 @@ def silence_uvicorn() -> None:
             logger.addHandler(logging.NullHandler())
 
 
+WS_MAX_SIZE = 1 << 20
+
+
 class _Uvicorn(uvicorn.Server):
     """uvicorn's server, which also tells a waiting thread the moment its startup is over."""
 
@@ -62,8 +65,10 @@ class BackgroundServer:
         self.app = make_app(self.port)
         if quiet:
             silence_uvicorn()
+        # ws_max_size: the WebSocket layer refuses a message over 1 MiB before reading it all (uvicorn's default
+        # is 16 MiB); the API's own, smaller ws_max_message_bytes answers with its catalogued close below that.
         config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=2)
+                                lifespan="off", timeout_graceful_shutdown=2, ws_max_size=WS_MAX_SIZE)
         self._server = _Uvicorn(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name=f"sandbox-server-{self.port}", daemon=True)
