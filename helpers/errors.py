@@ -1127,9 +1127,7 @@ def _stalled_subscription(sb: "Sandbox", token: str, query: str) -> Iterator[Ite
         events = sb.api.subscriptions.events
         listening = events.subscriptions()
         send(start_message("1", query))
-        deadline = time.monotonic() + TIMEOUT
-        while events.subscriptions() == listening and time.monotonic() < deadline:
-            time.sleep(0.01)  # the subscription is listening
+        events.wait_for(listening + 1, TIMEOUT)  # the subscription is listening
         yield answers
     finally:
         sock.close()

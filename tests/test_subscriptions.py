@@ -428,9 +428,7 @@ def test_five_subscribers_get_each_of_200_mutations_exactly_once_in_commit_order
     for sub in subs:
         sub.connect()
         sub.subscribe(NOTE_CHANGES)
-    deadline = time.monotonic() + 5
-    while own_sandbox.api.subscriptions.events.subscriptions() < 5 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    own_sandbox.api.subscriptions.events.wait_for(5, timeout=5)
     received: dict[int, list[str]] = {}
 
     def collect(index: int) -> None:
@@ -566,9 +564,7 @@ def test_a_real_browser_subscribes_with_the_token_in_connection_init(sandbox, ad
     listening = sandbox.api.subscriptions.events.subscriptions()
     protocol = browser_page.evaluate(OPEN_IN_PAGE, [ws_url(sandbox.api_url), ada])
     assert protocol == ""  # none offered: the server speaks the legacy protocol
-    deadline = time.monotonic() + 10
-    while sandbox.api.subscriptions.events.subscriptions() == listening and time.monotonic() < deadline:
-        time.sleep(0.01)
+    sandbox.api.subscriptions.events.wait_for(listening + 1)
     create_note(sandbox, ada, "seen by a browser")
     browser_page.wait_for_function("window.got.some((m) => m.type === 'data')", timeout=10_000)
     got = browser_page.evaluate("window.got")

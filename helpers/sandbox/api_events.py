@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -103,6 +104,15 @@ class NoteEvents:
         """How many subscriptions are listening."""
         with self._lock:
             return sum(len(queues) for queues in self._queues.values())
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until exactly ``count`` subscriptions listen (a start message is handled asynchronously);
+        raise :class:`TimeoutError` if that does not happen within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while (listening := self.subscriptions()) != count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{listening} subscriptions listen, not {count}")
+            time.sleep(0.01)
 
     def _publish(self, db: EnvironmentDb, event: NoteEvent) -> None:
         with self._lock:
