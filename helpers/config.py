@@ -142,10 +142,16 @@ def discover(issuer: str) -> dict[str, Any]:
         raise ConfigError(f"The discovery document at {url} lacks {', '.join(absent)}.")
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"):
         value = document.get(name)
-        if value is not None and _url_problem(value, name) is not None:
-            raise ConfigError(f"The discovery document at {url} has an unusable {name}: "
-                              f"{_url_problem(value, name)}")
+        if value is not None and (problem := _url_problem(value, name)) is not None:
+            raise ConfigError(f"The discovery document at {url} has an unusable {name}: {problem}")
     return document
+
+
+def _endpoints(document: dict[str, Any], logout_endpoint: str | None) -> dict[str, Any]:
+    """The :class:`Target` fields a discovery document gives."""
+    return {"issuer": document["issuer"], "authorization_endpoint": document["authorization_endpoint"],
+            "token_endpoint": document["token_endpoint"], "userinfo_endpoint": document.get("userinfo_endpoint"),
+            "jwks_uri": document["jwks_uri"], "logout_endpoint": logout_endpoint}
 
 
 def target_from_sandbox(sandbox: Sandbox) -> Target:
@@ -153,13 +159,8 @@ def target_from_sandbox(sandbox: Sandbox) -> Target:
     document = discover(sandbox.idp_url)
     return Target(
         kind="sandbox",
-        issuer=document["issuer"],
-        authorization_endpoint=document["authorization_endpoint"],
-        token_endpoint=document["token_endpoint"],
-        userinfo_endpoint=document.get("userinfo_endpoint"),
-        jwks_uri=document["jwks_uri"],
         # Auth0's /v2/logout, unless the sandbox's seed puts logout at an OIDC end_session_endpoint
-        logout_endpoint=document.get("end_session_endpoint") or document["issuer"] + "v2/logout",
+        **_endpoints(document, document.get("end_session_endpoint") or document["issuer"] + "v2/logout"),
         spa_client_id=sandbox.spa_client_id,
         web_client_id=sandbox.web_client_id,
         web_client_secret=sandbox.web_client_secret,
@@ -197,12 +198,7 @@ def load_target(env_file: str | Path | None = None) -> Target:
     logout = issuer + "v2/logout" if kind == "auth0" else document.get("end_session_endpoint")
     return Target(
         kind=kind,
-        issuer=issuer,
-        authorization_endpoint=document["authorization_endpoint"],
-        token_endpoint=document["token_endpoint"],
-        userinfo_endpoint=document.get("userinfo_endpoint"),
-        jwks_uri=document["jwks_uri"],
-        logout_endpoint=logout,
+        **_endpoints(document, logout),
         spa_client_id=values.get("SPA_CLIENT_ID"),
         web_client_id=values.get("WEB_CLIENT_ID"),
         web_client_secret=values.get("WEB_CLIENT_SECRET"),
