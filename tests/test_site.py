@@ -120,7 +120,7 @@ def test_widget_outputs_show_their_text_fallback(site):
 def test_links_between_pages_resolve_and_no_lesson_link_points_at_a_notebook(site):
     """Every relative link or script lands on a file of the site, and on an element with its #fragment's id."""
     broken, to_notebooks = [], []
-    for html_file in list(site.glob("*.html")) + list(site.glob("solutions/*.html")):
+    for html_file in list(site.glob("*.html")) + list(site.glob("solutions/*.html")) + list(site.glob("docs/*.html")):
         for href in re.findall(r'(?:href|src)="([^"]+)"', html_file.read_text()):
             parts = urlsplit(href)
             if parts.scheme or href.startswith("#"):
@@ -134,6 +134,31 @@ def test_links_between_pages_resolve_and_no_lesson_link_points_at_a_notebook(sit
                 broken.append((html_file.name, href))
     assert to_notebooks == []
     assert broken == []
+
+
+def test_the_docs_become_pages_that_lessons_and_the_contents_link(site):
+    """docs/*.md (sources, glossary) are pages of the site, not raw copies: their anchors work in a browser."""
+    for doc in sorted((build_site.ROOT / "docs").glob("*.md")):
+        assert (site / "docs" / f"{doc.stem}.html").is_file(), doc.name
+        assert f'href="docs/{doc.stem}.html"' in (site / "index.html").read_text()
+    assert not (site / build_site.REPOSITORY_FILES / "docs").exists()
+    lesson = (site / "07-security-pitfalls.html").read_text()
+    assert 'href="docs/sources.html#sig-08"' in lesson and ".md#" not in lesson
+    assert 'id="sig-08"' in (site / "docs" / "sources.html").read_text()
+    glossary = (site / "docs" / "glossary.html").read_text()
+    assert 'href="../01-obtaining-tokens.html"' in glossary and 'href="sources.html#auth0-password-grant"' in glossary
+
+
+def test_doc_links_are_rewritten_only_for_docs_pages(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    lesson = build_site.Page(tmp_path / "notebooks" / "07-a.ipynb", "07-a.html", "07", "lesson", "07", "")
+    sources = build_site.Page(tmp_path / "docs" / "sources.md", "docs/sources.html", "", "doc", "Sources", "")
+    html = ('<a href="../docs/sources.md#sig-08">x</a> <a href="../docs/other.md">y</a> '
+            '<a href="https://example.org/docs/sources.md">z</a>')
+    assert build_site.rewrite_doc_links(html, lesson, [sources]) == (
+        '<a href="docs/sources.html#sig-08">x</a> <a href="../docs/other.md">y</a> '
+        '<a href="https://example.org/docs/sources.md">z</a>')
 
 
 def test_the_build_command_refuses_a_foreign_folder_with_a_message(site, tmp_path, capsys):
@@ -270,6 +295,14 @@ def test_the_request_guard_catches_a_request_that_leaves_the_machine(site_page):
     site_page.evaluate("() => fetch('http://example.invalid/probe').catch(() => null)")
     assert site_page.outside == ["http://example.invalid/probe"]
     site_page.outside.clear()
+
+
+def test_a_case_id_in_a_lesson_opens_its_entry_in_the_sources(site_page):
+    site_page.goto(site_page.site_url + "07-security-pitfalls.html")
+    site_page.locator('.jp-MarkdownCell a[href="docs/sources.html#sig-08"]').first.click()
+    assert urlsplit(site_page.url).path.endswith("/docs/sources.html") and site_page.url.endswith("#sig-08")
+    assert site_page.locator("h3", has_text="SIG-08").first.is_visible()
+    assert site_page.locator("h1").first.inner_text().startswith("Sources")
 
 
 def test_a_lessons_images_travel_inside_its_page(site_page, site_url):

@@ -7,6 +7,8 @@ What it writes into the output folder:
 - one page per notebook (``NN-title.html``, ``solutions/NN-title-solutions.html``) in nbconvert's JupyterLab
   look, with a pager (previous, contents, solutions or lesson, next); links to ``*.ipynb`` lessons point at
   their pages; widgets show their text/plain fallback;
+- ``docs/NAME.html`` for every ``docs/NAME.md`` (the sources and the glossary the lessons cite), with links to
+  lessons and between the docs pointing at pages; lessons' links to ``../docs/NAME.md#anchor`` point there too;
 - ``search.html`` with ``assets/search-index.js`` (one entry per section, made here) and ``assets/search.js``;
 - ``assets/``: the site's CSS and scripts (``site/assets``) and ``mermaid.min.js`` from ``node_modules`` (the
   version pinned in package-lock.json), which draws the ```` ```mermaid ```` diagrams in the browser.
@@ -33,6 +35,7 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+DOCS = ROOT / "docs"
 SITE_SOURCES = ROOT / "site"
 TEMPLATES = SITE_SOURCES / "templates"
 ASSETS = SITE_SOURCES / "assets"
@@ -91,6 +94,16 @@ def discover_pages(notebooks: Path = NOTEBOOKS) -> list[Page]:
     return pages
 
 
+def discover_docs(docs: Path = DOCS) -> list[Page]:
+    """Every ``docs/*.md`` page (the sources and glossary the lessons cite), in name order."""
+    pages = []
+    for source in sorted(docs.glob("*.md")) if docs.is_dir() else []:
+        lines = source.read_text(encoding="utf-8").splitlines()
+        title = next((line[2:].strip() for line in lines if line.startswith("# ")), source.stem)
+        pages.append(Page(source, f"docs/{source.stem}.html", "", "doc", title, ""))
+    return pages
+
+
 def relative_href(target: str, from_page: str) -> str:
     """``target`` (relative to the site root) as a link from the page ``from_page``."""
     return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
@@ -146,6 +159,19 @@ def rewrite_notebook_links(markup: str, page: Page, pages: list[Page]) -> str:
         return f'href="{relative_href(target.href, page.href)}{match.group(2) or ""}"'
 
     return NOTEBOOK_HREF.sub(replace, markup)
+
+
+def rewrite_doc_links(markup: str, page: Page, docs: list[Page]) -> str:
+    """Point links to ``docs/*.md`` files (``../docs/sources.md#sig-08``) at their pages on the site."""
+    by_source = {doc.source.resolve(): doc for doc in docs}
+
+    def replace(match: re.Match) -> str:
+        target = by_source.get((page.source.parent / unquote(match.group(1))).resolve())
+        if target is None:
+            return match.group(0)
+        return f'href="{relative_href(target.href, page.href)}{match.group(2) or ""}"'
+
+    return RELATIVE_HREF.sub(replace, markup)
 
 
 def copy_repository_links(markup: str, page: Page, out: Path, root: Path = ROOT) -> str:
@@ -220,6 +246,14 @@ def render_page(page: Page, pages: list[Page], exporter: HTMLExporter) -> str:
     return rewrite_notebook_links(markup, page, pages)
 
 
+def render_doc(doc: Page, pages: list[Page], docs: list[Page], environment: jinja2.Environment) -> str:
+    """The HTML page of one ``docs/*.md`` file, its links to lessons and to other docs pointing at pages."""
+    body = markdown_to_html(doc.source.read_text(encoding="utf-8"))
+    site = {"root": "../", "links": []}
+    markup = environment.get_template("doc.html.j2").render(site=site, title=doc.title, body=body)
+    return rewrite_doc_links(rewrite_notebook_links(markup, doc, pages), doc, docs)
+
+
 # ------------------------------------------------------------------------------------------------ search
 
 class _SectionText(HTMLParser):
@@ -254,14 +288,16 @@ class _SectionText(HTMLParser):
 
 
 def search_entries(page: Page) -> list[dict[str, str]]:
-    """One search entry per section of a notebook: its heading, link, and words (markdown and code)."""
-    notebook = nbformat.read(page.source, as_version=4)
+    """One search entry per section of a notebook or docs page: its heading, link, and words (markdown and code)."""
     parser = _SectionText()
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            parser.feed(markdown_to_html(cell.source) + "\n")
-        elif cell.cell_type == "code":
-            parser.handle_data("\n" + cell.source + "\n")
+    if page.kind == "doc":
+        parser.feed(markdown_to_html(page.source.read_text(encoding="utf-8")))
+    else:
+        for cell in nbformat.read(page.source, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                parser.feed(markdown_to_html(cell.source) + "\n")
+            elif cell.cell_type == "code":
+                parser.handle_data("\n" + cell.source + "\n")
     entries = []
     for section in parser.sections:
         title = " ".join(section["title"].split()) or page.title
@@ -284,7 +320,8 @@ def prepare_output(out: Path) -> None:
     (out / MARKER).write_text("Built by tools/build_site.py; the next build deletes this folder.\n")
 
 
-def build_site(out: Path = DEFAULT_OUT, notebooks: Path = NOTEBOOKS, mermaid_js: Path = MERMAID_DIST) -> list[Page]:
+def build_site(out: Path = DEFAULT_OUT, notebooks: Path = NOTEBOOKS, mermaid_js: Path = MERMAID_DIST,
+               docs_folder: Path = DOCS) -> list[Page]:
     """Write the whole site into ``out``; returns its notebook pages."""
     if not mermaid_js.is_file():
         raise SiteBuildError(f"{mermaid_js} is missing: run `make site-deps` (npm ci) first")
@@ -293,19 +330,26 @@ def build_site(out: Path = DEFAULT_OUT, notebooks: Path = NOTEBOOKS, mermaid_js:
         raise SiteBuildError(f"no NN-*.ipynb lessons in {notebooks}")
     prepare_output(out)
 
+    docs = discover_docs(docs_folder)
     exporter = make_exporter()
     for page in pages:
         target = out / page.href
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(copy_repository_links(render_page(page, pages, exporter), page, out), encoding="utf-8")
+        markup = rewrite_doc_links(render_page(page, pages, exporter), page, docs)
+        target.write_text(copy_repository_links(markup, page, out), encoding="utf-8")
 
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    for doc in docs:
+        (out / doc.href).parent.mkdir(parents=True, exist_ok=True)
+        (out / doc.href).write_text(copy_repository_links(render_doc(doc, pages, docs, environment), doc, out),
+                                    encoding="utf-8")
     site = {"root": "", "links": []}
     solutions = {p.number: p.href for p in pages if p.kind == "solutions"}
     lessons = [{"number": int(p.number), "href": p.href, "title": p.title, "summary": p.summary,
                 "solution_href": solutions.get(p.number)} for p in pages if p.kind == "lesson"]
-    (out / "index.html").write_text(environment.get_template("contents.html.j2").render(site=site, lessons=lessons),
-                                    encoding="utf-8")
+    references = [{"href": doc.href, "title": doc.title} for doc in docs]
+    (out / "index.html").write_text(environment.get_template("contents.html.j2").render(
+        site=site, lessons=lessons, references=references), encoding="utf-8")
     (out / "search.html").write_text(environment.get_template("search.html.j2").render(site=site), encoding="utf-8")
 
     for asset in sorted(ASSETS.iterdir()):
@@ -314,7 +358,7 @@ def build_site(out: Path = DEFAULT_OUT, notebooks: Path = NOTEBOOKS, mermaid_js:
     licence = mermaid_js.parents[1] / "LICENSE"
     if licence.is_file():
         shutil.copy2(licence, out / "assets" / "mermaid.LICENSE")
-    index = [entry for page in pages for entry in search_entries(page)]
+    index = [entry for page in pages + docs for entry in search_entries(page)]
     (out / "assets" / "search-index.js").write_text(
         "window.SITE_SEARCH_INDEX = " + json.dumps(index, ensure_ascii=False) + ";\n", encoding="utf-8")
     return pages
