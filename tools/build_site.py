@@ -62,7 +62,7 @@ class Page:
     source: Path            # the notebook
     href: str               # the page, relative to the site root (posix)
     number: str             # "04"
-    kind: str               # "lesson" or "solutions"
+    kind: str               # "lesson", "solutions" or "doc" (a docs/*.md page)
     title: str
     summary: str
 
@@ -97,7 +97,7 @@ def discover_pages(notebooks: Path = NOTEBOOKS) -> list[Page]:
 def discover_docs(docs: Path = DOCS) -> list[Page]:
     """Every ``docs/*.md`` page (the sources and glossary the lessons cite), in name order."""
     pages = []
-    for source in sorted(docs.glob("*.md")) if docs.is_dir() else []:
+    for source in sorted(docs.glob("*.md")):
         lines = source.read_text(encoding="utf-8").splitlines()
         title = next((line[2:].strip() for line in lines if line.startswith("# ")), source.stem)
         pages.append(Page(source, f"docs/{source.stem}.html", "", "doc", title, ""))
@@ -150,20 +150,18 @@ def without_widgets(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def rewrite_notebook_links(markup: str, page: Page, pages: list[Page]) -> str:
     """Point links to lesson notebooks (``NN-x.ipynb``, ``../NN-x.ipynb#part``) at their pages."""
-    by_source = {p.source.resolve(): p for p in pages}
-
-    def replace(match: re.Match) -> str:
-        target = by_source.get((page.source.parent / match.group(1)).resolve())
-        if target is None:
-            return match.group(0)
-        return f'href="{relative_href(target.href, page.href)}{match.group(2) or ""}"'
-
-    return NOTEBOOK_HREF.sub(replace, markup)
+    return _links_to_pages(markup, page, pages, NOTEBOOK_HREF)
 
 
 def rewrite_doc_links(markup: str, page: Page, docs: list[Page]) -> str:
     """Point links to ``docs/*.md`` files (``../docs/sources.md#sig-08``) at their pages on the site."""
-    by_source = {doc.source.resolve(): doc for doc in docs}
+    return _links_to_pages(markup, page, docs, RELATIVE_HREF)
+
+
+def _links_to_pages(markup: str, page: Page, targets: list[Page], href: re.Pattern) -> str:
+    """Each relative link of ``markup`` (matched by ``href``) whose file is the source of one of ``targets``
+    now points at that target's page, relative to ``page``; other links stay as they are."""
+    by_source = {target.source.resolve(): target for target in targets}
 
     def replace(match: re.Match) -> str:
         target = by_source.get((page.source.parent / unquote(match.group(1))).resolve())
@@ -171,7 +169,7 @@ def rewrite_doc_links(markup: str, page: Page, docs: list[Page]) -> str:
             return match.group(0)
         return f'href="{relative_href(target.href, page.href)}{match.group(2) or ""}"'
 
-    return RELATIVE_HREF.sub(replace, markup)
+    return href.sub(replace, markup)
 
 
 def copy_repository_links(markup: str, page: Page, out: Path, root: Path = ROOT) -> str:
