@@ -10,15 +10,13 @@ without a deliberate edit of that file.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
+from tools import lesson_shape as shape
 
-import lesson_shape as shape  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def notebook(tmp_path: Path, *cells: dict, name: str = "01-made-up.ipynb") -> Path:
