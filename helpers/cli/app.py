@@ -86,8 +86,8 @@ class Io:
         if not secret:
             self.note(f"Paste the {what}, then press Ctrl-D on a line of its own:")
             return self.stdin.read(MAX_INPUT)
-        self.note(f"Paste the {what} and press Enter (it is not shown, and it stays out of your shell history):")
-        return _read_hidden(self.stdin)
+        return _read_hidden(self.stdin, lambda: self.note(
+            f"Paste the {what} and press Enter (it is not shown, and it stays out of your shell history):"))
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -97,18 +97,22 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
-def _read_hidden(stream: TextIO) -> str:
-    """One line from a terminal with echo off (what getpass does, but on this stream, not /dev/tty)."""
+def _read_hidden(stream: TextIO, prompt: Callable[[], None]) -> str:
+    """One line from a terminal with echo off (what getpass does, but on this stream, not /dev/tty).
+
+    The prompt comes once echo is off: what is typed after it is neither shown nor flushed."""
     try:
         import termios
         fd = stream.fileno()
         before = termios.tcgetattr(fd)
     except (ImportError, OSError, ValueError):  # not a POSIX terminal (Windows): read it visibly
+        prompt()
         return stream.readline()
     quiet = list(before)
     quiet[3] &= ~termios.ECHO
     try:
         termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+        prompt()
         return stream.readline()
     finally:
         termios.tcsetattr(fd, termios.TCSAFLUSH, before)
