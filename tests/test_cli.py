@@ -96,10 +96,12 @@ def test_a_token_argument_works_and_a_terminal_hears_why_stdin_is_better(ada):
     main, terminal = os.openpty()
     try:
         typed = cli("decode", ada, stdin=terminal)
+        mistyped = cli("decode", "not-a-token", stdin=terminal)
     finally:
         os.close(main), os.close(terminal)
     assert typed.returncode == 0 and "looks like an ID token" in typed.stdout
     assert "shell history" in typed.stderr and "decode -" in typed.stderr and ada not in typed.stderr
+    assert "not a JWT" in one_error_line(mistyped, 1)  # an error stays one line: no note before it
 
 
 def test_a_token_pasted_at_a_terminal_is_not_echoed(ada):

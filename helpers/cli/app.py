@@ -51,6 +51,7 @@ class Io:
         self.stdin, self.stdout, self.stderr, self.as_json = stdin, stdout, stderr, as_json
         self.secrets: list[str] = []
         self.stdin_used = False
+        self.later: list[str] = []  # notes printed after the result (an error stays one line)
 
     def note(self, line: str) -> None:
         print(text.redact(line, self.secrets), file=self.stderr, flush=True)
@@ -58,6 +59,8 @@ class Io:
     def result(self, data: dict[str, Any], human: str) -> None:
         """Print the JSON line (``--json``) or the human text, secrets shortened."""
         print(text.dumps(data) if self.as_json else text.redact(human, self.secrets), file=self.stdout, flush=True)
+        for line in self.later:
+            self.note(line)
 
     def read(self, value: str, what: str, command: str, secret: bool = True) -> str:
         """A value given as an argument, or ``-``: read from stdin (a secret is never echoed on a terminal)."""
@@ -69,7 +72,7 @@ class Io:
         else:
             got = value
             if secret and _is_terminal(self.stdin):
-                self.note(text.HISTORY_NOTE.format(command=command))
+                self.later.append(text.HISTORY_NOTE.format(command=command))
         got = got.strip()
         if not got:
             raise CliError(f"no {what} was given" + (" on stdin" if value == "-" else ""), text.USAGE)

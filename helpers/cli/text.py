@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 SHOWN = 12  # characters of a secret shown before "…", as lessons and transcripts shorten tokens
 WIDTH = 100
-HISTORY_NOTE = ("note: a token typed on the command line stays in your shell history (and in `ps` while this "
-                "runs); pass - and pipe or paste it instead, e.g. `pbpaste | auth-flows-lab {command} -`.")
+HISTORY_NOTE = ("note: a token typed on the command line stays in your shell history (and shows in `ps` while "
+                "this runs); next time pass - instead: paste it at the hidden prompt, or pipe it in "
+                "(`auth-flows-lab {command} - < token.txt`).")
 WORKS, CAUSE_FOUND, USAGE = 0, 1, 2  # exit statuses
 
 
