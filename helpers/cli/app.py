@@ -274,6 +274,9 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     except KeyboardInterrupt:
         io.note(f"{PROG}: interrupted")
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as tools killed by SIGPIPE do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
     except Exception as exc:  # the catch-all: a bug is one line too, never a traceback
         first = (str(exc).splitlines() or [""])[0][:200]
         io.note(f"{PROG}: error: unexpected {type(exc).__name__}: {first} (please report this)")
