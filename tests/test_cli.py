@@ -9,6 +9,7 @@ import select
 import signal
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,16 @@ def newcomer(sandbox) -> str:
     target = target_from_sandbox(sandbox)
     flows.sign_up(target, email, PASSWORD)
     return flows.password_realm(target, email, PASSWORD).id_token
+
+
+def test_the_script_is_declared_and_installed_by_the_make_targets():
+    root = Path(__file__).resolve().parents[1]
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"auth-flows-lab": "helpers.cli:main"}
+    assert "-e ." in (root / "requirements.txt").read_text().splitlines()
+    stamp = next(line for line in (root / "Makefile").read_text().splitlines() if line.startswith("$(STAMP):"))
+    assert "pyproject.toml" in stamp.split(":", 1)[1]  # an existing .venv picks up a new script
+    assert cli("--help").returncode == 0
 
 
 # ------------------------------------------------------------------ decode
@@ -145,7 +156,7 @@ def test_verify_with_keys_from_discovery(sandbox, ada):
         ["claims"]["email"] == "ada@example.com"
 
     other = cli("verify", "-", "--issuer", issuer, "--audience", "someone-else", input=ada)
-    assert other.returncode == 1 and other.stdout.startswith("Refused (bad_audience")
+    assert other.returncode == 1 and other.stdout.startswith("Refused (bad_audience, claim aud)")
     assert "api-token-wrong-audience" in other.stdout and "fix:" in other.stdout
     refusal = json.loads(cli("--json", "verify", "-", "--issuer", issuer, "--audience", "x", input=ada).stdout)
     assert (refusal["valid"], refusal["code"], refusal["catalog"]["id"]) == (False, "bad_audience",

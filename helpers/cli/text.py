@@ -108,7 +108,7 @@ def refused(rejected: TokenRejected, entry: CatalogEntry | None) -> dict[str, An
 
 def refused_text(rejected: TokenRejected, entry: CatalogEntry | None, note: str = "") -> str:
     """``verify`` for a refusal: one line for the verdict, then the catalog entry."""
-    claim = f" (claim {rejected.claim})" if rejected.claim else ""
+    claim = f", claim {rejected.claim}" if rejected.claim else ""
     lines = [f"Refused ({rejected.code}{claim}): {rejected.message}"]
     if note:
         lines.append(_wrap("", note, indent=2))
