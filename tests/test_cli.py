@@ -85,8 +85,8 @@ def test_decode_reads_stdin_and_explains_each_claim(ada):
 
 
 def test_decode_json_before_or_after_the_command(ada):
-    for args in (("decode", "--json", "-"), ("--json", "decode", "-")):
-        result = cli(*args, input=ada)
+    for args, given in ((("decode", "--json", "-"), ada), (("--json", "decode", "-"), f"Bearer {ada}\n")):
+        result = cli(*args, input=given)
         assert result.returncode == 0, result.stderr
         data = json.loads(result.stdout)
         assert data["header"]["alg"] == "RS256" and data["payload"]["email"] == "ada@example.com"

@@ -74,6 +74,8 @@ class Io:
             if secret and _is_terminal(self.stdin):
                 self.later.append(text.HISTORY_NOTE.format(command=command))
         got = got.strip()
+        if secret and got[:7].lower() == "bearer ":  # copied with the Authorization header's scheme
+            got = got[7:].strip()
         if not got:
             raise CliError(f"no {what} was given" + (" on stdin" if value == "-" else ""), text.USAGE)
         if secret:
