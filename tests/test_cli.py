@@ -170,6 +170,18 @@ def test_verify_with_keys_from_discovery(sandbox, ada):
     assert tampered.returncode == 1 and "bad_signature" in tampered.stdout and "Traceback" not in tampered.stderr
 
 
+def test_an_expired_token_is_refused_and_diagnosed(sandbox):
+    sandbox.clock.advance(-11 * 3600)  # issued 11 hours ago: its 10 hours are over by the real clock
+    old = flows.password_realm(target_from_sandbox(sandbox), "ada@example.com", "ada-sandbox-pass").id_token
+    sandbox.clock.reset()
+    refused = cli("--json", "verify", "-", "--issuer", sandbox.idp_url, "--audience", sandbox.web_client_id,
+                  input=old)
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["catalog"]["id"] == "client-token-expired"
+    diagnosed = cli("doctor", "--token", "-", "--endpoint", sandbox.api_url, input=old)
+    assert diagnosed.returncode == 1 and "Cause (expiry)" in diagnosed.stdout and old not in diagnosed.stdout
+
+
 def test_every_refusal_finds_its_catalog_entry_or_says_none():
     found = {code: app.refusal_entry(TokenRejected(code)) for code in REASONS}
     assert found["key_unavailable"].id == "api-jwks-unavailable" and found["expired"].code == "expired"
