@@ -229,7 +229,7 @@ def build_parser() -> Parser:
         sub.set_defaults(run=run, parser=sub)
         return sub
 
-    token_help = "the token, or - to read it from stdin (better: a token typed here stays in your shell history)"
+    token_help = "the token, or - to read it from stdin (- keeps it out of your shell history)"
     sub = command("decode", decode, "Show a token's header and claims, times readable, each claim explained "
                   "(nothing is verified).")
     sub.add_argument("token", metavar="TOKEN|-", help=token_help)
@@ -245,7 +245,7 @@ def build_parser() -> Parser:
     sub = command("doctor", doctor, "Why does my call fail? The ordered checks, the cause and the fix. Exit 0 "
                   "when the call works, 1 when it does not, 2 for bad usage.")
     sub.add_argument("--token", required=True, metavar="TOKEN|-", help=token_help)
-    sub.add_argument("--endpoint", required=True, help="the GraphQL endpoint the app calls")
+    sub.add_argument("--endpoint", required=True, metavar="URL", help="the GraphQL endpoint the app calls")
     sub.add_argument("--workspace", action="append", default=[], metavar="URL",
                      help="another workspace or environment endpoint where the user may have signed up "
                           "(repeatable; read with the API token)")
