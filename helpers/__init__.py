@@ -13,6 +13,7 @@ Modules, one idea each:
 - :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.
 - :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
+- :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
 - :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
 """
