@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
 import nbformat
+import requests
 from nbval.plugin import coalesce_streams, get_sanitize_patterns
 
 from .hub import ROOT, Hub
@@ -188,14 +188,16 @@ def run_class(learners: int, folder: Path | None = None) -> ClassRun:
     lesson = nbformat.read(LESSON, as_version=4)        # multi-line strings joined, as the kernel sends them
     hub = Hub(Path(folder or tempfile.mkdtemp(prefix="auth-flows-lab-hub-")), names)
     started = time.monotonic()
-    with hub:
-        hub_start = time.monotonic() - started
-        started = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(learners) as pool:
-            results = list(pool.map(lambda name: run_learner(hub, name, lesson), names))
-        wall = time.monotonic() - started
-    if folder is None:
-        hub.remove()
+    try:
+        with hub:
+            hub_start = time.monotonic() - started
+            started = time.monotonic()
+            with concurrent.futures.ThreadPoolExecutor(learners) as pool:
+                results = list(pool.map(lambda name: run_learner(hub, name, lesson), names))
+            wall = time.monotonic() - started
+    finally:
+        if folder is None:
+            hub.remove()
     pids = [pid for learner in results for pid in (learner.server_pid, learner.facts.get("pid", 0)) if pid]
     return ClassRun(results, hub_start, wall, _kill_leftovers(pids))
 
