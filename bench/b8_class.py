@@ -30,6 +30,7 @@ def _checked(run: ClassRun) -> ClassRun:
                                       f"{learner.mismatches}")
     check(not run.collisions(), f"B8: learners share resources: {run.collisions()}")
     check(not run.leftovers, f"B8: processes outlived the hub: {run.leftovers}")
+    check(not run.breaches, f"B8: the hub let in what it should refuse: {run.breaches}")
     return run
 
 

@@ -8,6 +8,7 @@ Lesson 04 starts its own sandbox inside the kernel (``start_sandbox()``: free po
 Checked per learner: no error output; every cell's output equals the committed one after the same
 sanitising as strict nbval (``tests/nbval-sanitize.cfg``, nbval's own pattern reader and comparison keys).
 Checked across learners: no two sandboxes share a port, a data folder, a home or a kernel.
+Checked at the hub: a wrong class password is refused, and so is a learner's token on another's server.
 Measured: the resident set size (``VmRSS``) of the learner's single-user server and of their kernel (the
 sandbox's servers are threads of the kernel), and the kernel's RSS when it was still bare (before the lesson).
 """
@@ -60,6 +61,7 @@ class Learner:
     bare_kernel_rss: int = 0                                  # bytes, before the lesson
     kernel_rss: int = 0                                       # bytes, after the lesson (sandbox threads included)
     pss: int = 0                                              # bytes, server + kernel, shared pages shared out
+    token: str = field(default="", repr=False)                # the learner's own API token
 
     @property
     def rss(self) -> int:
@@ -73,6 +75,7 @@ class ClassRun:
     hub_start_s: float
     wall_s: float                                             # first login to last lesson done
     leftovers: list[int] = field(default_factory=list)        # servers or kernels alive after the hub stopped
+    breaches: list[str] = field(default_factory=list)         # a wrong password or another's server let in
 
     def collisions(self) -> list[str]:
         """Resources two learners share (there must be none)."""
@@ -142,6 +145,7 @@ def run_learner(hub: Hub, name: str, lesson: dict) -> Learner:
     """One learner: log in, start their server, upload the lesson, run it cell by cell in their kernel."""
     learner = Learner(name)
     token, headers = log_in(hub, name)
+    learner.token = token
     started = time.monotonic()
     requests.post(f"{hub.url}/hub/api/users/{name}/server", headers=headers, timeout=300).raise_for_status()
     _wait_ready(hub, name, headers)
@@ -195,11 +199,29 @@ def run_class(learners: int, folder: Path | None = None) -> ClassRun:
             with concurrent.futures.ThreadPoolExecutor(learners) as pool:
                 results = list(pool.map(lambda name: run_learner(hub, name, lesson), names))
             wall = time.monotonic() - started
+            breaches = breaches_of(hub, results)
     finally:
         if folder is None:
             hub.remove()
     pids = [pid for learner in results for pid in (learner.server_pid, learner.facts.get("pid", 0)) if pid]
-    return ClassRun(results, hub_start, wall, _kill_leftovers(pids))
+    return ClassRun(results, hub_start, wall, _kill_leftovers(pids), breaches)
+
+
+def breaches_of(hub: Hub, learners: list[Learner]) -> list[str]:
+    """What should be refused and was not: a wrong class password, a learner's token on another's server."""
+    found = []
+    wrong = requests.post(f"{hub.url}/hub/api/users/{learners[0].name}/tokens", timeout=60,
+                          json={"auth": {"username": learners[0].name, "password": hub.password + "x"}})
+    if wrong.status_code != 403:
+        found.append(f"a wrong password got HTTP {wrong.status_code}")
+    for learner, other in zip(learners, learners[1:] + learners[:1]):
+        if other is learner:
+            continue
+        answer = requests.get(f"{hub.url}/user/{other.name}/api/contents", timeout=60, allow_redirects=False,
+                              headers={"Authorization": f"token {learner.token}"})
+        if answer.status_code != 403:
+            found.append(f"{learner.name}'s token on {other.name}'s server got HTTP {answer.status_code}")
+    return found
 
 
 def _kill_leftovers(pids: list[int], grace: float = 10) -> list[int]:

@@ -42,6 +42,7 @@ def test_learners_share_no_port_data_folder_home_or_kernel(two_learners):
     assert all(home.endswith("/home/" + name) for home, name in zip(sorted(homes), ["learner-1", "learner-2"]))
     servers = {learner.server_pid for learner in two_learners.learners}
     assert len(servers) == 2                              # one single-user server per learner
+    assert two_learners.breaches == []                    # a wrong password and another's token are refused
 
 
 def test_memory_per_learner_is_measured_and_the_hub_stops_everything(two_learners):
