@@ -100,8 +100,22 @@ def test_the_access_token_of_the_same_login_is_refused(sandbox):
     assert error["details"] == {"token": "This is an access token, but an ID token is expected here."}
 
 
-def test_an_opaque_access_token_is_neither_a_jwt_nor_an_api_token(sandbox):
+def test_the_encrypted_access_token_of_a_login_without_audience_is_refused(sandbox):
     tokens = login(sandbox, "ada@example.com", "ada-sandbox-pass")
+    assert tokens["access_token"].count(".") == 4  # a JWE, as current Auth0 tenants issue
+    for query in (USER_QUERY, "{ __typename }"):
+        error = only_error(gql(sandbox.api_url, query, tokens["access_token"]))
+        assert (error["code"], error["message"]) == ("InvalidTokenError", "Invalid token")
+        assert error["details"] == {"token": "The token is encrypted (a JWE): only the identity provider that issued "
+                                             "it can read it."}
+
+
+def test_an_older_tenants_opaque_access_token_is_neither_a_jwt_nor_an_api_token(sandbox):
+    sandbox.idp.configure(userinfo_token_format="opaque")
+    try:
+        tokens = login(sandbox, "ada@example.com", "ada-sandbox-pass")
+    finally:
+        sandbox.idp.configure(userinfo_token_format="jwe")
     error = only_error(gql(sandbox.api_url, USER_QUERY, tokens["access_token"]))
     assert error["code"] == "InvalidTokenError"
     assert "neither a valid ID token nor an API token" in error["details"]["token"]
