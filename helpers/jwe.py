@@ -11,6 +11,7 @@ Nothing here decrypts: only the header, which is not secret, is read.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from jwt.utils import base64url_decode
@@ -19,6 +20,7 @@ __all__ = ["PARTS", "protected_header"]
 
 PARTS = ("protected header", "encrypted key", "initialization vector", "ciphertext", "authentication tag")
 MAX_HEADER_CHARS = 4096
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def protected_header(token: Any) -> dict[str, Any] | None:
@@ -27,7 +29,7 @@ def protected_header(token: Any) -> dict[str, Any] | None:
     if not isinstance(token, str) or token.count(".") != 4:
         return None
     segment = token.split(".", 1)[0]
-    if not segment or len(segment) > MAX_HEADER_CHARS:
+    if len(segment) > MAX_HEADER_CHARS or not BASE64URL.fullmatch(segment):  # (the decoder skips stray characters)
         return None
     try:
         header = json.loads(base64url_decode(segment))

@@ -47,6 +47,11 @@ def test_kind_of_an_encrypted_token_reads_only_its_header():
     assert list(table.index) == ["(kind)"] and table.loc["(kind)", "JWE"] == "encrypted (JWE)"
     for almost in ("a.b.c.d.e", "e30.b.c.d.e", token.replace(".", "", 1), "eyJhbGciOiJkaXIifQ.b.c.d.e"):
         assert kind_of(almost) == "opaque", almost  # five parts are not enough: a header naming alg and enc
+    header = token.split(".", 1)[0]
+    assert protected_header(None) is None and protected_header(b"x") is None
+    assert protected_header("W10" + token[len(header):]) is None  # [] is JSON, not a header
+    assert protected_header("e" * 5000 + token[len(header):]) is None  # an oversized header is not read
+    assert protected_header("é" + token) is None  # not base64url
 
 
 def test_explain_names_every_claim_with_meaning_and_spec():
