@@ -19,8 +19,6 @@ from typing import Any, Callable, Literal
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
-from .jwe import protected_header
-
 # code -> the fixed sentence a learner (or an HTTP client) sees
 REASONS: dict[str, str] = {
     "malformed": "The token is not a well-formed signed JWT (three base64url parts).",
@@ -37,7 +35,6 @@ REASONS: dict[str, str] = {
     "bad_claim_type": "A claim in the token has the wrong type or an impossible value.",
     "bad_nonce": "The token's nonce does not match the one sent at login.",
     "wrong_token_type": "This is an access token, but an ID token is expected here.",
-    "encrypted": "The token is encrypted (a JWE): only the identity provider that issued it can read it.",
 }
 
 # The algorithms a token may carry, whatever a caller lists: public-key signatures only. Keys come from
@@ -160,8 +157,8 @@ def _as_text(token: str | bytes, max_bytes: int) -> str:
         raise TokenRejected("malformed")
     if len(token) > max_bytes:
         raise TokenRejected("too_large")
-    if token.count(".") != 2:  # a JWE has five parts: encrypted tokens are out of scope, and said so
-        raise TokenRejected("encrypted" if protected_header(token) is not None else "malformed")
+    if token.count(".") != 2:  # a JWE has five parts: encrypted tokens are out of scope
+        raise TokenRejected("malformed")
     return token
 
 

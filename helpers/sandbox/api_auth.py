@@ -23,7 +23,7 @@ import jwt
 from ..jwe import protected_header
 from ..jwks import JwksCache, discovered_jwks_uri
 from ..verify import REASONS, Expectations, TokenRejected, verify_token
-from .api_errors import ApiError, RequestRejected, invalid_token, token_expired
+from .api_errors import ENCRYPTED_TOKEN, ApiError, RequestRejected, invalid_token, token_expired
 from .api_permissions import Caller
 from .api_seed import ApiSettings
 from .api_store import AuthProfile, EnvironmentDb
@@ -90,7 +90,7 @@ class Authenticator:
         if token.count(".") == 2:
             return self._id_token_caller(token, db)
         if protected_header(token) is not None:  # an access token asked for without an audience (Auth0's JWE)
-            raise invalid_token(REASONS["encrypted"])
+            raise invalid_token(ENCRYPTED_TOKEN)
         record = db.api_token(token)
         if record is None:
             raise invalid_token("The bearer value is neither a valid ID token nor an API token of this workspace.")

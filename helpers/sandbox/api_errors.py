@@ -15,6 +15,7 @@ USER_ABSENT = "User is absent"
 WORKSPACE_NOT_FOUND = "Workspace not found"
 # sandbox wording
 INVALID_TOKEN = "Invalid token"
+ENCRYPTED_TOKEN = "The token is encrypted (a JWE): only the identity provider that issued it can read it."
 
 
 class ApiError(Exception):
