@@ -737,6 +737,7 @@ _recipe("api-token-access-token", lambda sb: _gql(sb.api_url, USER_QUERY,
                                                   _login(sb, audience=sb.api_audience)["access_token"]))
 _recipe("api-token-malformed", lambda sb: _gql(sb.api_url, USER_QUERY, "abc.def.ghi"))
 _recipe("api-token-not-api-token", lambda sb: _gql(sb.api_url, USER_QUERY, "not-a-real-api-token"))
+_recipe("api-token-encrypted", lambda sb: _gql(sb.api_url, USER_QUERY, _login(sb)["access_token"]))  # no audience
 
 
 @_reproduces("api-token-bad-signature")

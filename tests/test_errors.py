@@ -155,9 +155,9 @@ def test_search_is_case_insensitive_over_every_text_column():
 # ------------------------------------------------------------------ explain(), each input shape
 def test_explain_a_graphql_error_dict_and_a_whole_answer():
     error = {"message": "User is absent", "locations": [{"line": 1, "column": 3}], "path": ["user"],
-             "code": "UserNotFoundError", "details": {"user": "…"}}
+             "code": "UserNotFoundError", "details": {"user": "User is absent"}}
     assert explain(error).id == "api-user-absent"
-    assert explain({"data": None, "errors": [error, {"message": "other"}]}).id == "api-user-absent"
+    assert explain({"data": {"user": None}, "errors": [error, {"message": "other"}]}).id == "api-user-absent"
 
 
 def test_explain_picks_the_entry_whose_details_match():

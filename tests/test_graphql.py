@@ -148,7 +148,8 @@ def test_user_not_found_error(sandbox):
     with pytest.raises(UserNotFoundError) as raised:
         GraphQLClient(sandbox.api_url, login(sandbox, email, password)["id_token"]).execute(USER_QUERY)
     error = check(raised, UserNotFoundError, 200, "User is absent")
-    assert error.path == ["user"] and error.body["data"] is None
+    assert error.path == ["user"] and error.body["data"] == {"user": None}
+    assert error.details == {"user": "User is absent"} and error.explain().id == "api-user-absent"
 
 
 def test_not_authorized_error(sandbox):

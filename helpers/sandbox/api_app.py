@@ -21,7 +21,7 @@ from typing import Any
 
 from ariadne import graphql_sync
 from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError,
-                     InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, parse, validate)
+                     GraphQLResolveInfo, InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, parse, validate)
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -173,16 +173,11 @@ class GraphQLApi:
             return _error_response(rejected.error, status=rejected.status)
         except ApiError as error:
             return _error_response(error, at=root_fields[0] if root_fields else None)
-        if caller.kind == "unregistered":
-            blocked = [f for f in root_fields if f.name.value not in OPEN_TO_UNREGISTERED]
-            if blocked:
-                return _error_response(user_absent(), at=blocked[0])
-
         context = Context(caller, db, self.settings)
         _, result = await run_in_threadpool(
             graphql_sync, self.schema, body, context_value=context, query_document=document,
             query_validator=self._validator(body["query"], known_valid), error_formatter=_format_error,
-            logger=LOGGER, debug=False)
+            logger=LOGGER, debug=False, middleware=[_user_absent] if caller.kind == "unregistered" else None)
         return JSONResponse(result, status_code=200 if "data" in result else 400)
 
     async def _json_body(self, request: Request) -> dict[str, Any]:
@@ -215,6 +210,15 @@ class GraphQLApi:
             raise RequestRejected(400, ApiError("InvalidArgumentError", "variables must be an object",
                                                 {"variables": "Send variables as a JSON object."}))
         return body
+
+
+def _user_absent(resolve: Any, parent: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    """A verified ID token whose email no user has: every root field but the sign-up resolves to null with
+    8base's "User is absent" error, its own locations and path (as the forum thread captured:
+    ``{"data": {"user": null}, "errors": [...]}``); a non-null root field nulls ``data``, as GraphQL does."""
+    if info.path.prev is None and info.field_name not in OPEN_TO_UNREGISTERED:
+        raise user_absent()
+    return resolve(parent, info, **arguments)
 
 
 def _too_large() -> RequestRejected:

@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 import secrets
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..verify import Expectations, TokenRejected, verify_token
+from ..verify import REASONS, Expectations, TokenRejected, verify_token
 from . import idp_errors as E
 from .clock import Clock
 from .cors import OriginPolicy
@@ -91,6 +92,12 @@ class IdentityProvider:
         # allows; how Auth0 decides this per application is not documented (sandbox behaviour).
         self.cors_origins = frozenset().union(*(client.cors_origins for client in seed.clients.values()))
         self.paths = {**AUTH0_PATHS, **(seed.settings.endpoint_paths or {})}
+
+    def configure(self, **changes: Any) -> None:
+        """Change tenant settings live, e.g. ``userinfo_token_format="opaque"`` (an older tenant's access tokens
+        without an audience); a :class:`~helpers.sandbox.seed.SeedError` names a value the setting does not take."""
+        seed = replace(self.seed, settings=replace(self.seed.settings, **changes))
+        self.seed = self.minter.seed = self.store.seed = seed
 
     @property
     def rp_initiated_logout(self) -> bool:
@@ -552,6 +559,12 @@ class IdentityProvider:
                 user_id, login_scope = claims["sub"], tuple(str(claims.get("scope", "")).split())
             except TokenRejected as exc:
                 return _userinfo_denied(exc.message)
+        elif token and token.count(".") == 4:  # encrypted (JWE): only this provider's key reads it
+            claims = self.minter.cipher.decrypt(token)
+            if claims is not None and claims.get("exp", 0) <= self.clock.now():
+                return _userinfo_denied(REASONS["expired"])
+            if claims is not None and self.store.opaque_token(token) is not None:  # not revoked by a code replay
+                user_id, login_scope = claims.get("sub"), tuple(str(claims.get("scope", "")).split())
         elif token:
             opaque = self.store.opaque_token(token)
             if opaque is not None:

@@ -64,7 +64,7 @@ class RefreshToken:
 
 @dataclass(frozen=True)
 class OpaqueAccessToken:
-    """An access token issued without an audience: a random string only ``/userinfo`` accepts."""
+    """An access token issued without an audience (encrypted, or a random string): only ``/userinfo`` accepts it."""
 
     login: Login
     expires_at: float
@@ -222,9 +222,13 @@ class IdpStore:
 
     def issue_opaque_token(self, login: Login, lifetime: int) -> str:
         value = new_id(24)
+        self.remember_userinfo_token(value, login, lifetime)
+        return value
+
+    def remember_userinfo_token(self, value: str, login: Login, lifetime: int) -> None:
+        """Keep a ``/userinfo`` access token (opaque or encrypted) until it expires or a replayed code revokes it."""
         with self._lock:
             self._opaque_tokens[value] = OpaqueAccessToken(login, self.clock.now() + lifetime)
-        return value
 
     def opaque_token(self, value: str) -> OpaqueAccessToken | None:
         with self._lock:

@@ -15,6 +15,7 @@ SECOND_TENANT_FILE = DATA_DIR / "second-tenant.json"  # another provider: other 
 PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
 DATABASE_STRATEGY = "auth0"
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+USERINFO_TOKEN_FORMATS = ("jwe", "opaque")
 
 
 class SeedError(ValueError):
@@ -37,6 +38,14 @@ class Settings:
     # where the endpoints are, relative to the issuer (discovery advertises them): Auth0's layout unless the
     # seed says otherwise; end_session_endpoint set = OIDC RP-Initiated Logout there instead of /v2/logout
     endpoint_paths: dict[str, str] | None = None
+    # the access token of a login that asks for no audience (only /userinfo reads it): "jwe", as current Auth0
+    # tenants issue (five parts, {"alg":"dir","enc":"A256GCM","iss":...}), or "opaque", an older tenant's short
+    # random string
+    userinfo_token_format: str = "jwe"
+
+    def __post_init__(self) -> None:
+        if self.userinfo_token_format not in USERINFO_TOKEN_FORMATS:
+            raise SeedError(f"settings.userinfo_token_format must be one of {USERINFO_TOKEN_FORMATS}")
 
 
 @dataclass(frozen=True)
