@@ -37,7 +37,7 @@ BUNDLES = {  # what each package ships for a <script> tag (its "browser" / UMD b
     "auth0-spa-js.production.js": ROOT / "node_modules" / "@auth0" / "auth0-spa-js" / "dist" /
     "auth0-spa-js.production.js",
 }
-PAGE_PATHS = ("/auth0js.html", "/spajs.html")
+PAGE_PATHS = ("/auth0js.html", "/spajs.html", "/spajs.html?refresh=1")
 TIMEOUT_MS = 15_000
 
 
@@ -114,6 +114,16 @@ def log_in_on_hosted_page(page, idp_url: str, email: str, password: str) -> None
 def back_on(page, url: str) -> None:
     page.wait_for_url(re.compile("^" + re.escape(url)), timeout=TIMEOUT_MS)
     page.wait_for_function("() => window.lab && window.lab.ready", timeout=TIMEOUT_MS)
+
+
+def spajs_login(page, box: Sandbox, origin: str, email: str, password: str, refresh: bool = False) -> dict[str, Any]:
+    """auth0-spa-js: ``loginWithRedirect()`` -> hosted login -> back with ``?code`` -> ``handleRedirectCallback``."""
+    url = origin + "/spajs.html" + ("?refresh=1" if refresh else "")
+    open_page(page, url)
+    page.click("#login-redirect")
+    log_in_on_hosted_page(page, box.idp_url, email, password)
+    back_on(page, url)
+    return call(page, "handleRedirectCallback")
 
 
 def auth0js_login(page, box: Sandbox, origin: str, email: str, password: str) -> dict[str, Any]:
