@@ -16,6 +16,7 @@ import json
 import os
 import re
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -126,10 +127,17 @@ def spajs_login(page, box: Sandbox, origin: str, email: str, password: str, refr
     return call(page, "handleRedirectCallback")
 
 
-def auth0js_login(page, box: Sandbox, origin: str, email: str, password: str) -> dict[str, Any]:
-    """8base's login with auth0.js: ``authorize()`` -> hosted login -> back with the fragment -> ``parseHash``."""
+def auth0js_login(page, box: Sandbox, origin: str, email: str, password: str,
+                  page_time: datetime | None = None) -> dict[str, Any]:
+    """8base's login with auth0.js: ``authorize()`` -> hosted login -> back with the fragment -> ``parseHash``.
+
+    ``page_time`` fixes the page's clock just before ``parseHash`` (which checks ``iat`` and ``exp`` with it), for
+    a sandbox whose clock is frozen: not earlier, or the browser would drop auth0.js's state cookie as expired.
+    """
     open_page(page, origin + "/auth0js.html")
     page.click("#authorize")
     log_in_on_hosted_page(page, box.idp_url, email, password)
     back_on(page, origin + "/auth0js.html#")
+    if page_time is not None:
+        page.clock.set_fixed_time(page_time)
     return call(page, "parseHash")

@@ -4,11 +4,14 @@ the page, fetching the JWKS cross-origin) -> ``checkSession`` (hidden iframe, ``
 The ID token it obtains is answered by the GraphQL API; its access token is refused."""
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from helpers.sandbox.idp_app import SESSION_COOKIE
 from tests.sample_app_driver import record_traffic
-from tests.sdk_pages import auth0js_login, back_on, call, require_bundles, sdk_sandbox
+from tests.sdk_pages import ROOT, auth0js_login, back_on, call, require_bundles, sdk_sandbox
+from tests.test_browser_login import _png_size
 
 ADA = ("ada@example.com", "ada-sandbox-pass")
 
@@ -62,3 +65,16 @@ def test_auth0js_check_session_renews_silently_then_logout_ends_the_session(brow
     after = call(page, "checkSession")  # no session any more: prompt=none answers login_required
     assert after == {"ok": False, "error": {"error": "login_required", "error_description": "Login required"}}
     page.shot("02-logged-out")
+
+
+def test_the_lesson_screenshot_is_reproduced_by_its_tool(chromium, tmp_path):
+    """tools/refresh_screenshots.py makes notebooks/images/8base-sdk-auth0js-parse-hash.png (lesson 01)."""
+    require_bundles()
+    spec = importlib.util.spec_from_file_location("refresh_screenshots", ROOT / "tools" / "refresh_screenshots.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    shown = tool.capture_8base_sdk(chromium, tmp_path / "sdk.png")
+    assert '"responseType": "token id_token"' in shown and '"email": "ada@example.com"' in shown
+    assert '{"data":{"user":{"email":"ada@example.com"}}}' in shown and "InvalidTokenError" in shown
+    assert "failed" not in shown and "eyJ" not in shown  # every step succeeded; no token value on the picture
+    assert _png_size(tmp_path / "sdk.png") == _png_size(tool.SDK_PARSE_HASH)  # the committed one: same page

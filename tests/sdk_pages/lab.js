@@ -4,24 +4,32 @@ window.labPage = (function () {
   'use strict';
   const steps = () => document.getElementById('steps');
 
-  function short(value) {  // tokens are long: the start of each is enough on screen
-    return JSON.stringify(value, (key, v) => (typeof v === 'string' && v.length > 60 ? v.slice(0, 32) + '…' : v), 2);
+  function kind(token) {  // on screen a token shows its form, never its value (the picture stays the same)
+    const parts = token.split('.').length;
+    if (parts === 3 && token.startsWith('eyJ')) return '<JWT: header.payload.signature>';
+    if (parts === 5 && token.startsWith('eyJ')) return '<JWE: 5 parts, encrypted>';
+    return '<opaque string>';
   }
 
-  function show(title, value) {
+  function short(value, compact) {
+    const hide = (key, v) => (typeof v === 'string' && /token/i.test(key) && v.length > 20 && !/\s/.test(v) ? kind(v) : v);
+    return JSON.stringify(value, hide, compact ? 0 : 2);
+  }
+
+  function show(title, value, compact) {
     const item = document.createElement('li');
     const head = document.createElement('strong');
     head.textContent = title;
     const body = document.createElement('pre');
-    body.textContent = value === undefined ? '' : short(value);
+    body.textContent = value === undefined ? '' : short(value, compact);
     item.append(head, body);
     steps().append(item);
   }
 
-  async function wrap(title, action) {
+  async function wrap(title, action, compact) {
     try {
       const result = await action();
-      show(title, result);
+      show(title, result, compact);
       return {ok: true, result: result === undefined ? null : result};
     } catch (error) {
       const described = {error: error.error || error.name || 'Error',

@@ -35,7 +35,7 @@
       return {accessToken: answer.access_token, idToken: answer.id_token, email: (await tokens()).email};
     }),
     graphql: (token, label) => page.wrap('GraphQL { user { email } } with the ' + label,
-                                         () => page.graphql(config.api_url, token)),
+                                         () => page.graphql(config.api_url, token), true),
     logout: () => page.wrap('logout()', () => client.logout({logoutParams: {returnTo: here}})),
   };
   document.getElementById('login-redirect').onclick = () => window.lab.loginWithRedirect();
