@@ -67,18 +67,15 @@ def create_idp_app(issuer: str, seed: Seed | None = None, clock: Clock | None = 
     """Build one identity provider. ``app.state.idp`` is the :class:`IdentityProvider`."""
     idp = IdentityProvider(issuer, seed or load_seed(), clock or Clock(), keys or KeyRing())
     cors_paths = tuple("/" + idp.paths[name] for name in CORS_ENDPOINTS)  # where the seed puts them
+    refusals = {"refusal": lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
+                "request_refusal": lambda: OAuthError(400, "invalid_request", E.CORS_REQUEST_NOT_ALLOWED).response()}
     cors = Middleware(OriginPolicy, allowed=lambda: idp.cors_origins, paths=cors_paths, allow_methods=["GET", "POST"],
-                      allow_headers=["authorization", "content-type", "auth0-client"], max_age=600,
-                      refusal=lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
-                      request_refusal=lambda: OAuthError(400, "invalid_request", E.CORS_REQUEST_NOT_ALLOWED).response(),
+                      allow_headers=["authorization", "content-type", "auth0-client"], max_age=600, **refusals,
                       browsers_only=True)  # token answers to servers are no-store: no Vary needed there
     # Discovery and the keys are public documents: Auth0 answers any origin with "Access-Control-Allow-Origin: *"
     # (auth0.js fetches the JWKS from the page to check an ID token's signature; auth0/auth0.js#1150)
     public = Middleware(OriginPolicy, allowed=lambda: ("*",), paths=(DISCOVERY_PATH, "/" + idp.paths["jwks_uri"]),
-                        public=True, allow_methods=["GET"], max_age=600,
-                        refusal=lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
-                        request_refusal=lambda: OAuthError(400, "invalid_request", E.CORS_REQUEST_NOT_ALLOWED).response(),
-                        browsers_only=True)
+                        public=True, allow_methods=["GET"], max_age=600, **refusals, browsers_only=True)
     app = Starlette(routes=idp.routes(), middleware=[cors, public])
     app.state.idp = idp
     return app
