@@ -237,6 +237,7 @@ def test_prompt_none_with_the_session_cookie_answers_silently_and_web_message_po
     page = browser.get(request_url(sandbox.idp_url, web), allow_redirects=False)
     assert page.status_code == 200 and 'type: "authorization_response"' in page.text
     assert '"http://localhost:3000"' in page.text and '"state": "w-1"' in page.text
+    assert "window.opener || window.parent" in page.text  # a popup answers its opener, an iframe its parent
     assert page.headers["content-security-policy"] == "frame-ancestors http://localhost:3000"
 
 

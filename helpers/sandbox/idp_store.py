@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from .clock import Clock
+from .idp_refresh import RefreshTokens
 from .seed import Seed, User
 
 
@@ -58,11 +59,6 @@ class AuthorizationCode:
 
 
 @dataclass(frozen=True)
-class RefreshToken:
-    login: Login
-
-
-@dataclass(frozen=True)
 class OpaqueAccessToken:
     """An access token issued without an audience (encrypted, or a random string): only ``/userinfo`` accepts it."""
 
@@ -103,12 +99,13 @@ class IdpStore:
     _transactions: dict[str, AuthorizationRequest] = field(default_factory=dict, repr=False)
     _codes: dict[str, AuthorizationCode] = field(default_factory=dict, repr=False)
     _redeemed_codes: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    _refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict, repr=False)
     _opaque_tokens: dict[str, OpaqueAccessToken] = field(default_factory=dict, repr=False)
     _sessions: dict[str, Session] = field(default_factory=dict, repr=False)
     _upstream_codes: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    refresh_tokens: RefreshTokens = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.refresh_tokens = RefreshTokens(self.clock)
         for user in self.seed.users:
             self.add_user(replace(user))
 
@@ -196,7 +193,7 @@ class IdpStore:
             code = self._codes.pop(value, None)
             if code is None:
                 for token in self._redeemed_codes.get(value, []):
-                    self._refresh_tokens.pop(token, None)
+                    self.refresh_tokens.revoke(token)  # a rotating one with its whole family
                     self._opaque_tokens.pop(token, None)
                 return None
             self._redeemed_codes[value] = []
@@ -209,17 +206,7 @@ class IdpStore:
         with self._lock:
             self._redeemed_codes.setdefault(code_value, []).extend(t for t in tokens if t)
 
-    # refresh and opaque tokens -----------------------------------------------------------
-    def issue_refresh_token(self, login: Login) -> str:
-        value = new_id(32)
-        with self._lock:
-            self._refresh_tokens[value] = RefreshToken(login)
-        return value
-
-    def refresh_token(self, value: str) -> RefreshToken | None:
-        with self._lock:
-            return self._refresh_tokens.get(value)
-
+    # opaque access tokens (refresh tokens: ``self.refresh_tokens``) --------------------------
     def issue_opaque_token(self, login: Login, lifetime: int) -> str:
         value = new_id(24)
         self.remember_userinfo_token(value, login, lifetime)
