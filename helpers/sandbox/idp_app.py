@@ -30,7 +30,7 @@ from . import idp_errors as E
 from .clock import Clock
 from .cors import OriginPolicy
 from .idp_errors import AuthorizePageError, AuthorizeRedirectError, OAuthError, SignupError
-from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, new_id
+from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, UserExists, new_id
 from .idp_tokens import TokenMinter, user_claims
 from .keys import ALGORITHM, KeyRing
 from .seed import AUTH0_PATHS, PASSWORD_REALM_GRANT, Client, Seed, User, load_seed, origin_of
@@ -611,9 +611,12 @@ class IdentityProvider:
             if connection is None or not connection.is_database or connection.name not in client.connections:
                 raise SignupError("invalid_connection", "The connection does not exist or is not enabled for this client.")
             user = self._new_database_user(connection.name, params)
+            try:
+                stored = self.store.add_user(user)
+            except UserExists:  # a racing sign-up of the same email won after the check above
+                raise SignupError("user_exists", E.USER_EXISTS) from None
         except SignupError as exc:
             return exc.response()
-        stored = self.store.add_user(user)
         body = {"_id": stored.user_id.split("|", 1)[1], "email_verified": False, "email": stored.email}
         for name in ("username", "given_name", "family_name", "name", "nickname", "picture", "user_metadata"):
             if params.get(name):
