@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -70,7 +71,9 @@ def create_idp_app(issuer: str, seed: Seed | None = None, clock: Clock | None = 
                       refusal=lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
                       request_refusal=lambda: OAuthError(400, "invalid_request", E.CORS_REQUEST_NOT_ALLOWED).response(),
                       browsers_only=True)  # token answers to servers are no-store: no Vary needed there
-    app = Starlette(routes=idp.routes(), middleware=[cors])
+    app = Starlette(routes=idp.routes(), middleware=[cors], exception_handlers={
+        404: idp.not_served, 405: idp.not_served, Exception: idp.bug})
+    app.router.redirect_slashes = False  # Auth0's paths have no trailing slash; a 307 would carry no error body
     app.state.idp = idp
     return app
 
@@ -650,6 +653,28 @@ class IdentityProvider:
         return User(user_id="auth0|" + secrets.token_hex(12), connection=connection, email=email.lower(),
                     email_verified=False, password=params["password"],
                     updated_at=now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z", **optional)
+
+    # ---------------------------------------------------------------- what no route serves
+    async def not_served(self, request: Request, exc: HTTPException) -> Response:
+        """An unknown path (404) or a method its path does not take (405): Auth0's error codes for these
+        statuses (shared reference auth0-protocol.md §3.1: ``not_found`` is sandbox wording, Auth0 documents
+        ``endpoint_disabled`` for a disabled feature), as an error page for a browser, else as OAuth JSON."""
+        if exc.status_code == 405:
+            error = OAuthError(405, "method_not_allowed", E.METHOD_NOT_ALLOWED, headers={"Allow": exc.headers["Allow"]})
+        else:
+            error = OAuthError(404, "not_found", E.NOT_FOUND)
+        return self._answer(request, error)
+
+    async def bug(self, request: Request, exc: Exception) -> Response:
+        """An unexpected exception (a sandbox bug): ``server_error``, never a stack trace."""
+        return self._answer(request, OAuthError(500, "server_error", E.INTERNAL))
+
+    def _answer(self, request: Request, error: OAuthError) -> Response:
+        if "text/html" in request.headers.get("accept", ""):  # a browser's navigation
+            page = self._error_page(AuthorizePageError(error.error, error.description), status=error.status)
+            page.headers.update(error.headers)
+            return page
+        return error.response()
 
     # ---------------------------------------------------------------- pages
     def _error_page(self, exc: AuthorizePageError, status: int = 400) -> Response:
