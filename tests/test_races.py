@@ -27,6 +27,7 @@ from typing import Any, Callable
 import pytest
 import requests
 
+from helpers.sandbox.api_store import EntityGone
 from tests.test_load import ROOT, SERVER, Facts
 
 WORKERS, ROUNDS = 8, 200
@@ -151,3 +152,16 @@ def test_racing_pairs_answer_as_some_order_would_and_never_internal_error(box):
             worker.close()
     with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
         assert sum(pool.map(work, range(WORKERS))) == WORKERS * ROUNDS
+
+
+def test_a_note_whose_author_was_deleted_after_authentication_is_refused_not_crashed(sandbox):
+    """The window the HTTP race cannot aim at: the caller was authenticated, then its user was deleted. The
+    store refuses the note (EntityGone, which noteCreate answers as User is absent) instead of SQLite's foreign
+    key error becoming InternalError."""
+    db = sandbox.api.database(sandbox.workspace_id)
+    user = db.create_user(f"gone-{uuid.uuid4().hex[:8]}@example.com", None, None, ["Note Taker"])
+    db.delete_user(user.id)
+    with pytest.raises(EntityGone):
+        db.create_note("after the delete", None, user.id)
+    note = db.create_note("by the Administrator token", None, None)  # no author at all is still fine
+    assert note.created_by is None and db.delete_note(note.id) == note
