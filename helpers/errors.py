@@ -875,6 +875,7 @@ _recipe("api-get-not-allowed", lambda sb: requests.get(sb.api_url, timeout=TIMEO
 _recipe("api-method-not-allowed", lambda sb: requests.put(sb.api_url, json={"query": USER_QUERY}, timeout=TIMEOUT))
 _recipe("api-endpoint-not-found", lambda sb: _gql(sb.api_url + "/extra", USER_QUERY))
 _recipe("api-operation-name-not-string", lambda sb: _api_body(sb, b'{"query": "{ __typename }", "operationName": ["x"]}'))
+_recipe("api-operation-name-unknown", lambda sb: _api_body(sb, b'{"query": "query A { __typename }", "operationName": "B"}'))
 _recipe("api-content-type", lambda sb: requests.post(sb.api_url, data=json.dumps({"query": USER_QUERY}),
                                                      headers={"Content-Type": "text/plain"}, timeout=TIMEOUT))
 

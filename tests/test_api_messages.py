@@ -71,6 +71,12 @@ def test_the_api_sends_them_with_a_code_and_never_echoes_operation_name(sandbox)
                            json={"query": "{ __typename }", "operationName": [SECRET]})
     assert answer.status_code == 400 and SECRET not in answer.text
     assert answer.json()["errors"][0]["message"] == "operationName must be a string"
+    for name in ("", "evil echo 4242", "B"):
+        answer = requests.post(sandbox.api_url, json={"query": "query A { __typename }", "operationName": name},
+                               timeout=10)
+        error = answer.json()["errors"][0]
+        assert answer.status_code == 400 and error["message"] == "operationName names no operation of the query"
+        assert (name or "''") not in answer.text
     answer = requests.post(sandbox.api_url, json={"query": 'mutation { noteUpdate(filter: {id: "x"}) { id } }'},
                            timeout=10)
     error = answer.json()["errors"][0]

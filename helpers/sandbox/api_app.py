@@ -42,6 +42,7 @@ from .cors import OriginPolicy
 
 LOGGER = "helpers.sandbox.graphql"
 OPEN_TO_UNREGISTERED = {"userSignUpWithToken", "__typename", "__schema", "__type"}
+OPERATION_NAME_HINT = "Send the name of one operation of the query, or leave operationName out."
 VALIDATED_CACHE_SIZE = 256  # documents known valid, by query text (validation dominates a small request's cost)
 VALIDATED_QUERY_MAX = 16_384  # longer queries are never cached
 
@@ -242,8 +243,7 @@ class GraphQLApi:
                                                 {"query": "Send {\"query\": \"...\"}."}))
         if not isinstance(body.get("operationName"), (str, type(None))):
             raise RequestRejected(400, ApiError("InvalidArgumentError", "operationName must be a string",
-                                                {"operationName": "Send the name of one operation of the query, "
-                                                                  "or leave operationName out."}))
+                                                {"operationName": OPERATION_NAME_HINT}))
         if not isinstance(body.get("variables"), (dict, type(None))):
             raise RequestRejected(400, ApiError("InvalidArgumentError", "variables must be an object",
                                                 {"variables": "Send variables as a JSON object."}))
@@ -259,6 +259,9 @@ def _root_fields(document: DocumentNode, body: dict[str, Any]) -> list[FieldNode
     """The root fields of the operation that will run."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     name = body.get("operationName")
+    if name is not None and not any(o.name and o.name.value == name for o in operations):
+        raise RequestRejected(400, ApiError("InvalidArgumentError", "operationName names no operation of the query",
+                                            {"operationName": OPERATION_NAME_HINT}))  # graphql-core would echo it
     chosen = next((o for o in operations if name and o.name and o.name.value == name), None)
     if chosen is None and len(operations) == 1:
         chosen = operations[0]
