@@ -36,6 +36,12 @@ def messages_of(query: str) -> list[str]:
     ("{ __typename", "Syntax Error: Expected Name, found <EOF>."),
     ("{ a: __typename ^ }", "Syntax Error: Unexpected character."),
     ("query($x: Int = 1.5e) { __typename }", "Syntax Error: Invalid number, expected digit but got another character."),
+    ("{ usersList(first: .123) { count } }",
+     "Syntax Error: Invalid number, expected a digit before the decimal point."),
+    ("{ usersList(first: 0123) { count } }", "Syntax Error: Invalid number, unexpected digit after 0."),
+    ('{ a(x: "\\q") }', "Syntax Error: Invalid character escape sequence."),
+    ('{ a(x: "\\u12") }', "Syntax Error: Invalid Unicode escape sequence."),
+    ("{ a .. b }", "Syntax Error: Unexpected '..', did you mean '...'?"),
 ])
 def test_graphql_core_messages_keep_names_and_drop_values(query, expected):
     assert [caller_safe(m) for m in messages_of(query)][0] == expected
@@ -81,3 +87,9 @@ def test_the_api_sends_them_with_a_code_and_never_echoes_operation_name(sandbox)
                            timeout=10)
     error = answer.json()["errors"][0]
     assert error["code"] == "InvalidArgumentError" and error["message"].endswith("but it was not provided.")
+
+
+def test_a_message_that_cannot_be_made_safe_becomes_fixed_text_not_a_stump():
+    long_name = "a" * 200  # a GraphQL name, but no schema has one this long: not repeated
+    assert caller_safe(messages_of(f"{{ {long_name} }}")[0]) == INVALID_FALLBACK
+    assert caller_safe("Syntax Error: Unexpected Name 'a', did you mean '0.123'?") == SYNTAX_FALLBACK

@@ -18,10 +18,8 @@ _SAFE_QUOTED = re.compile(
 _SYNTAX_VALUE_TOKEN = re.compile(
     r"^(Syntax Error: (?:Unexpected|Expected .{1,40}?, found) (?:String|BlockString|Int|Float|Comment)) '.*'\.$",
     re.S)
-_SYNTAX_VALUE_TAIL = re.compile(
-    r"^(Syntax Error: (?:Unexpected character|Invalid character|Invalid character within String|Invalid number, "
-    r"expected digit but got|Invalid number, unexpected digit after 0|Invalid character escape sequence|"
-    r"Invalid Unicode escape sequence|Invalid number, expected digit before '\.'))\b.*$", re.S)
+_SYNTAX_VALUE_TAIL = re.compile(r"^(Syntax Error: [A-Za-z][A-Za-z0-9 ,]*): .*$", re.S)  # "Unexpected character: 'x'."
+_SYNTAX_DECIMAL = re.compile(r"^Syntax Error: Invalid number, expected digit before '\.', did you mean .*$", re.S)
 _VARIABLE = re.compile(rf"^(Variable '\${NAME}') (?:has|got) invalid (default )?value.*$", re.S)
 _NOT_OF_TYPE = re.compile(r"(Expected value of type '[^']*'), (?:but encountered error .*; )?found:? .*$", re.S)
 _FOUND = re.compile(r"[,.]? [Ff]ound: .*$", re.S)
@@ -40,7 +38,9 @@ def caller_safe(message: str) -> str:
     syntax = message.startswith("Syntax Error:")
     if syntax:
         message = _SYNTAX_VALUE_TOKEN.sub(r"\1.", message)
-        message = _SYNTAX_VALUE_TAIL.sub(r"\1.", message).replace("'.'.", "'.'").replace("but got.", "but got another character.")
+        message = _SYNTAX_VALUE_TAIL.sub(r"\1.", message).replace("but got.", "but got another character.")
+        message = _SYNTAX_DECIMAL.sub("Syntax Error: Invalid number, expected a digit before the decimal point.",
+                                      message)
     else:
         message = _VARIABLE.sub(r"\1 has an invalid \2value.", message)
         message = _NOT_OF_TYPE.sub(r"\1; the value given is not of this type.", message)
