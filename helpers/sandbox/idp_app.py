@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -32,7 +33,7 @@ from .clock import Clock
 from .cors import OriginPolicy
 from .idp_errors import AuthorizePageError, AuthorizeRedirectError, OAuthError, SignupError
 from .idp_refresh import RefreshRefused
-from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, new_id
+from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, UserExists, new_id
 from .idp_tokens import TokenMinter, user_claims
 from .keys import ALGORITHM, KeyRing
 from .seed import AUTH0_PATHS, PASSWORD_REALM_GRANT, Client, RotationPolicy, Seed, User, load_seed, origin_of
@@ -77,7 +78,9 @@ def create_idp_app(issuer: str, seed: Seed | None = None, clock: Clock | None = 
     # (auth0.js fetches the JWKS from the page to check an ID token's signature; auth0/auth0.js#1150)
     public = Middleware(OriginPolicy, allowed=lambda: ("*",), paths=(DISCOVERY_PATH, "/" + idp.paths["jwks_uri"]),
                         public=True, allow_methods=["GET"], max_age=600, **refusals, browsers_only=True)
-    app = Starlette(routes=idp.routes(), middleware=[cors, public])
+    app = Starlette(routes=idp.routes(), middleware=[cors, public], exception_handlers={
+        404: idp.not_served, 405: idp.not_served, Exception: idp.bug})
+    app.router.redirect_slashes = False  # Auth0's paths have no trailing slash; a 307 would carry no error body
     app.state.idp = idp
     return app
 
@@ -661,9 +664,12 @@ class IdentityProvider:
             if connection is None or not connection.is_database or connection.name not in client.connections:
                 raise SignupError("invalid_connection", "The connection does not exist or is not enabled for this client.")
             user = self._new_database_user(connection.name, params)
+            try:
+                stored = self.store.add_user(user)
+            except UserExists:  # a racing sign-up of the same email won after the check above
+                raise SignupError("user_exists", E.USER_EXISTS) from None
         except SignupError as exc:
             return exc.response()
-        stored = self.store.add_user(user)
         body = {"_id": stored.user_id.split("|", 1)[1], "email_verified": False, "email": stored.email}
         for name in ("username", "given_name", "family_name", "name", "nickname", "picture", "user_metadata"):
             if params.get(name):
@@ -697,6 +703,28 @@ class IdentityProvider:
         return User(user_id="auth0|" + secrets.token_hex(12), connection=connection, email=email.lower(),
                     email_verified=False, password=params["password"],
                     updated_at=now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z", **optional)
+
+    # ---------------------------------------------------------------- what no route serves
+    async def not_served(self, request: Request, exc: HTTPException) -> Response:
+        """An unknown path (404) or a method its path does not take (405): Auth0's error codes for these
+        statuses (shared reference auth0-protocol.md §3.1: ``not_found`` is sandbox wording, Auth0 documents
+        ``endpoint_disabled`` for a disabled feature), as an error page for a browser, else as OAuth JSON."""
+        if exc.status_code == 405:
+            error = OAuthError(405, "method_not_allowed", E.METHOD_NOT_ALLOWED, headers={"Allow": exc.headers["Allow"]})
+        else:
+            error = OAuthError(404, "not_found", E.NOT_FOUND)
+        return self._answer(request, error)
+
+    async def bug(self, request: Request, exc: Exception) -> Response:
+        """An unexpected exception (a sandbox bug): ``server_error``, never a stack trace."""
+        return self._answer(request, OAuthError(500, "server_error", E.INTERNAL))
+
+    def _answer(self, request: Request, error: OAuthError) -> Response:
+        if "text/html" in request.headers.get("accept", ""):  # a browser's navigation
+            page = self._error_page(AuthorizePageError(error.error, error.description), status=error.status)
+            page.headers.update(error.headers)
+            return page
+        return error.response()
 
     # ---------------------------------------------------------------- pages
     def _error_page(self, exc: AuthorizePageError, status: int = 400) -> Response:

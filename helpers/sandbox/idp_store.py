@@ -83,6 +83,10 @@ class StoredUser:
     password_hash: bytes = b""
 
 
+class UserExists(Exception):
+    """The connection already has a user with this email."""
+
+
 def new_id(nbytes: int = 24) -> str:
     """An unguessable identifier (base64url)."""
     return secrets.token_urlsafe(nbytes)
@@ -111,7 +115,9 @@ class IdpStore:
 
     # users -------------------------------------------------------------------------------
     def add_user(self, user: User) -> User:
-        """Store a user; a database user's password is kept only as a salted hash."""
+        """Store a user; a database user's password is kept only as a salted hash. Raises :class:`UserExists`
+        when the connection has a user with this email (checked under the lock: two racing sign-ups of one
+        email give one user and one ``user_exists``, as one after the other would)."""
         stored = StoredUser(user)
         if user.password is not None:
             stored.password_salt = secrets.token_bytes(16)
@@ -120,6 +126,8 @@ class IdpStore:
         with self._lock:
             if user.user_id in self._users:
                 raise ValueError(f"user {user.user_id} exists")
+            if self._find(user.connection, user.email) is not None:
+                raise UserExists(user.connection)
             self._users[user.user_id] = stored
         return user
 
@@ -130,11 +138,14 @@ class IdpStore:
 
     def find_user(self, connection: str, email: str) -> User | None:
         """The user of ``connection`` with this email (Auth0 compares emails case-insensitively)."""
-        wanted = email.strip().lower()
         with self._lock:
-            for stored in self._users.values():
-                if stored.user.connection == connection and stored.user.email.lower() == wanted:
-                    return stored.user
+            return self._find(connection, email)
+
+    def _find(self, connection: str, email: str | None) -> User | None:
+        wanted = (email or "").strip().lower()
+        for stored in self._users.values():
+            if wanted and stored.user.connection == connection and (stored.user.email or "").lower() == wanted:
+                return stored.user
         return None
 
     def users_of(self, connection: str) -> list[User]:
