@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .api_seed import ApiSeed, WorkspaceSeed
+from .api_seed import ApiSeed, AuthProfileSeed, WorkspaceSeed
 from .clock import Clock
 
 SCHEMA = """
@@ -190,10 +190,7 @@ class EnvironmentDb:
                 db.execute("INSERT INTO roles VALUES (?, ?, ?, ?)",
                            (new_id(), role.name, role.description, json.dumps(role.permissions)))
             for position, p in enumerate(workspace.authentication_profiles):
-                db.execute("INSERT INTO auth_profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           (p.id, p.name, p.type, p.domain, p.client_id, json.dumps(p.audiences), p.self_signup,
-                            json.dumps(p.self_signup_email_domains), position))
-                self._link_roles(db, "auth_profile_roles", p.id, p.roles)
+                self._insert_profile(db, p, position)
             for t in workspace.api_tokens:
                 db.execute("INSERT INTO api_tokens VALUES (?, ?, ?, ?)",
                            (t["id"], t["name"], token_hash(t["token"]), self._now()))
@@ -248,6 +245,20 @@ class EnvironmentDb:
     def role_named(self, name: str) -> Role | None:
         rows = self._rows("SELECT * FROM roles WHERE name = ?", name)
         return _role(rows[0]) if rows else None
+
+    def create_role(self, name: str, description: str, permissions: dict[str, Any]) -> Role:
+        """A new role of this environment (a role's name is unique)."""
+        role = Role(new_id(), name, description, permissions)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM roles WHERE name = ?", (name,)).fetchone():
+                raise EntityExists(name)
+            db.execute("INSERT INTO roles VALUES (?, ?, ?, ?)", (role.id, name, description, json.dumps(permissions)))
+        return role
+
+    def grant_role(self, user_id: str, role_name: str) -> None:
+        """Give a user one more role (kept if the user has it already)."""
+        with self._write() as db:
+            self._link_roles(db, "user_roles", user_id, [role_name])
 
     def users_with_role(self, role_id: str) -> list[UserRecord]:
         return [_user(r) for r in self._rows(
@@ -324,6 +335,22 @@ class EnvironmentDb:
     def auth_profiles(self) -> list[AuthProfile]:
         return list(self._remember(("auth_profiles",), lambda: [
             _profile(r) for r in self._rows("SELECT * FROM auth_profiles ORDER BY position")]))
+
+    def create_auth_profile(self, profile: AuthProfileSeed) -> AuthProfile:
+        """One more Authentication Profile, after the others (``userSignUpWithToken`` without an id takes the
+        first)."""
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM auth_profiles WHERE id = ?", (profile.id,)).fetchone():
+                raise EntityExists(profile.id)
+            self._insert_profile(db, profile, db.execute("SELECT COUNT(*) FROM auth_profiles").fetchone()[0])
+        return next(p for p in self.auth_profiles() if p.id == profile.id)
+
+    def _insert_profile(self, db: sqlite3.Connection, p: AuthProfileSeed, position: int) -> None:
+        db.execute("INSERT INTO auth_profiles (id, name, type, domain, client_id, audiences, self_signup, "
+                   "email_domains, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (p.id, p.name, p.type, p.domain, p.client_id, json.dumps(p.audiences), p.self_signup,
+                    json.dumps(p.self_signup_email_domains), position))
+        self._link_roles(db, "auth_profile_roles", p.id, p.roles)
 
     def set_self_signup(self, profile_id: str, mode: str, email_domains: tuple[str, ...] = ()) -> None:
         with self._write() as db:
