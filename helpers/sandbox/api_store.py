@@ -190,7 +190,10 @@ class EnvironmentDb:
                 db.execute("INSERT INTO roles VALUES (?, ?, ?, ?)",
                            (new_id(), role.name, role.description, json.dumps(role.permissions)))
             for position, p in enumerate(workspace.authentication_profiles):
-                self._insert_profile(db, p, position)
+                db.execute("INSERT INTO auth_profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (p.id, p.name, p.type, p.domain, p.client_id, json.dumps(p.audiences), p.self_signup,
+                            json.dumps(p.self_signup_email_domains), position))
+                self._link_roles(db, "auth_profile_roles", p.id, p.roles)
             for t in workspace.api_tokens:
                 db.execute("INSERT INTO api_tokens VALUES (?, ?, ?, ?)",
                            (t["id"], t["name"], token_hash(t["token"]), self._now()))
@@ -336,21 +339,15 @@ class EnvironmentDb:
         return list(self._remember(("auth_profiles",), lambda: [
             _profile(r) for r in self._rows("SELECT * FROM auth_profiles ORDER BY position")]))
 
-    def create_auth_profile(self, profile: AuthProfileSeed) -> AuthProfile:
-        """One more Authentication Profile, after the others (``userSignUpWithToken`` without an id takes the
-        first)."""
+    def add_auth_profile(self, profile: AuthProfileSeed) -> None:
+        """Add (or replace) an Authentication Profile after the seed, with its roles for new users."""
         with self._write() as db:
-            if db.execute("SELECT 1 FROM auth_profiles WHERE id = ?", (profile.id,)).fetchone():
-                raise EntityExists(profile.id)
-            self._insert_profile(db, profile, db.execute("SELECT COUNT(*) FROM auth_profiles").fetchone()[0])
-        return next(p for p in self.auth_profiles() if p.id == profile.id)
-
-    def _insert_profile(self, db: sqlite3.Connection, p: AuthProfileSeed, position: int) -> None:
-        db.execute("INSERT INTO auth_profiles (id, name, type, domain, client_id, audiences, self_signup, "
-                   "email_domains, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   (p.id, p.name, p.type, p.domain, p.client_id, json.dumps(p.audiences), p.self_signup,
-                    json.dumps(p.self_signup_email_domains), position))
-        self._link_roles(db, "auth_profile_roles", p.id, p.roles)
+            position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM auth_profiles").fetchone()[0]
+            db.execute("INSERT OR REPLACE INTO auth_profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (profile.id, profile.name, profile.type, profile.domain, profile.client_id,
+                        json.dumps(profile.audiences), profile.self_signup,
+                        json.dumps(profile.self_signup_email_domains), position))
+            self._link_roles(db, "auth_profile_roles", profile.id, profile.roles)
 
     def set_self_signup(self, profile_id: str, mode: str, email_domains: tuple[str, ...] = ()) -> None:
         with self._write() as db:

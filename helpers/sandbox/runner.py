@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .api_app import GraphQLApi, create_api_app
-from .api_seed import DEFAULT_API_FILE, MASTER, SELF_SIGNUP_MODES, AuthProfileSeed, load_api_seed
-from .api_store import EntityExists, EnvironmentDb, new_id
+from .api_seed import DEFAULT_API_FILE, load_api_seed
 from .clock import Clock
 from .data_folder import temporary_data_folder
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
@@ -18,6 +17,9 @@ from .keys import KeyRing
 from .sample_app_server import create_sample_app, sample_app_config
 from .seed import DEFAULT_TENANT_FILE, load_seed
 from .server import BackgroundServer
+
+from .api_seed import MASTER, SELF_SIGNUP_MODES, AuthProfileSeed  # the workspace controls (lesson 11)
+from .api_store import EntityExists, EnvironmentDb, new_id
 
 _lock = threading.Lock()
 _running: "Sandbox | None" = None  # the one sandbox of this kernel, reused by start_sandbox()
@@ -87,6 +89,21 @@ class Sandbox:
         """Sign new tokens with the next key; the old one stays published. Returns the new ``kid``."""
         return self.idp.keys.rotate()
 
+    def stop(self) -> None:
+        """Stop the servers (and forget this sandbox, so the next ``start_sandbox()`` starts anew)."""
+        global _running
+        for server in self._servers:  # all at once: each takes a few of uvicorn's 0.1 s ticks to wind down
+            server.request_stop()
+        for server in self._servers:
+            server.stop()
+        self._servers.clear()
+        self.api.data.close()
+        if self._temporary_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        with _lock:
+            if _running is self:
+                _running = None
+
     # ------------------------------------------------------------------ the workspace's settings (lesson 11)
     # What an administrator sets in 8base's console (Settings > Roles, Authentication, Users), for the lab
     # workspace; ``environment`` names one of its environments (each keeps its own, as in 8base).
@@ -112,7 +129,8 @@ class Sandbox:
         profile = AuthProfileSeed(id=new_id(), name=name, type="AUTH0", domain=domain or self.idp_url,
                                   client_id=client_id or self.spa_client_id, audiences=(), self_signup=self_signup,
                                   self_signup_email_domains=tuple(email_domains), roles=tuple(roles))
-        return self._workspace_db(environment).create_auth_profile(profile).id
+        self._workspace_db(environment).add_auth_profile(profile)
+        return profile.id
 
     def add_user(self, email: str, roles: tuple[str, ...] | list[str] = (), first_name: str | None = None,
                  last_name: str | None = None, environment: str = MASTER) -> str:
@@ -132,21 +150,6 @@ class Sandbox:
 
     def _workspace_db(self, environment: str) -> EnvironmentDb:
         return self.api.database(self.workspace_id, environment)
-
-    def stop(self) -> None:
-        """Stop the servers (and forget this sandbox, so the next ``start_sandbox()`` starts anew)."""
-        global _running
-        for server in self._servers:  # all at once: each takes a few of uvicorn's 0.1 s ticks to wind down
-            server.request_stop()
-        for server in self._servers:
-            server.stop()
-        self._servers.clear()
-        self.api.data.close()
-        if self._temporary_data:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-        with _lock:
-            if _running is self:
-                _running = None
 
 
 def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
