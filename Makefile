@@ -30,7 +30,7 @@ lab: $(STAMP)      ## open JupyterLab on the first lesson (each lesson starts th
 test: $(STAMP) browser site-deps ## every test: the package, the servers, the real client libraries, a real browser, every notebook
 	$(PY) -m pytest tests notebooks $(NBVAL)
 
-bench: $(STAMP)    ## the benchmarks B1-B7: ratios against floors measured in the same run (see bench/RESULTS.md)
+bench: $(STAMP) site-deps ## the benchmarks B1-B8 (B8 needs the npm proxy): ratios against floors measured in the same run (see bench/RESULTS.md)
 	$(PY) -m bench
 
 sandbox: $(STAMP)  ## run the sandbox in the foreground; prints its JSON facts first
@@ -51,7 +51,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $(NODE_STAMP)
 
-site-deps: $(NODE_STAMP) ## mermaid for the site, exactly as package-lock.json pins it (npm ci into node_modules/)
+site-deps: $(NODE_STAMP) ## npm packages exactly as package-lock.json pins them (npm ci into node_modules/): mermaid for the site, Auth0's browser SDKs for their tests, JupyterHub's proxy (configurable-http-proxy) for the class test
 
 site: $(STAMP) site-deps ## a static HTML site of every lesson with its committed outputs, into build/site/
 	$(PY) tools/build_site.py --out build/site

@@ -12,6 +12,7 @@ some; ``--quick`` runs fewer iterations. Results and the machine they came from:
 | B5 | :mod:`bench.b5_startup` | ``start_sandbox()`` until both servers answer vs uvicorn + a bare app |
 | B6 | :mod:`bench.b6_notebooks` | every lesson under nbval vs as many empty notebooks |
 | B7 | :mod:`bench.b7_memory` | kernel RSS after ``start_sandbox()`` minus a bare kernel |
+| B8 | :mod:`bench.b8_class` | 8 learners run lesson 04 at once on one JupyterHub: memory per learner vs a bare kernel, wall time vs one learner |
 
 Timing helpers (percentiles, warm-up, interleaving subject and floor) are in :mod:`bench.timing`.
 Speed and memory are judged here only, never in tests.
@@ -27,7 +28,7 @@ from .report import Result
 
 _ENTRY_POINTS = {"B1": ("b1_verify", "run"), "B2": ("b2_api", "run_b2"), "B3": ("b2_api", "run_b3"),
                  "B4": ("b4_token", "run"), "B5": ("b5_startup", "run"), "B6": ("b6_notebooks", "run"),
-                 "B7": ("b7_memory", "run")}
+                 "B7": ("b7_memory", "run"), "B8": ("b8_class", "run")}
 
 
 def _run(module: str, function: str, size: Size) -> list[Result]:

@@ -6,6 +6,7 @@ Modules, one idea each:
 - :mod:`helpers.preflight`: live checks of a tenant's settings, one finding per setting with a fix.
 - :mod:`helpers.flows`: one function per OAuth/OIDC flow, over HTTP, returning typed token sets.
 - :mod:`helpers.tokens`: decode, explain and compare tokens (teaching views; nothing verified).
+- :mod:`helpers.jwe`: tell an encrypted token (JWE, Auth0's access token without audience) by its header.
 - :mod:`helpers.verify`: the one hardened verifier; :mod:`helpers.jwks`: its JWKS cache.
 - :mod:`helpers.graphql`: a GraphQL client raising one exception per 8base error code.
 - :mod:`helpers.subscriptions`: a GraphQL-over-WebSocket client, the token in ``connection_init``.
@@ -13,6 +14,7 @@ Modules, one idea each:
 - :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.
 - :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
+- :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
 - :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
 """

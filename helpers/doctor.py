@@ -29,6 +29,7 @@ import requests
 
 from .errors import UnknownError, explain
 from .graphql import GraphQLCallError, GraphQLClient
+from .jwe import protected_header
 from .jwks import JwksCache, discovered_jwks_uri
 from .tokens import NotAJwt, TokenParts, decode_parts, readable_time
 from .verify import REASONS, Expectations, TokenRejected, verify_token
@@ -74,6 +75,8 @@ REQUIRES: dict[str, tuple[str, ...]] = {
 }
 ACCEPTED_CODES = ("UserNotFoundError", "NotAuthorizedError")  # errors the API sends only after verifying the token
 ACCESS_TYPES = ("at+jwt", "application/at+jwt")
+JWE_VERDICT = ("an access token issued without an audience: encrypted, only the identity provider can read it; "
+               "send the ID token")
 PAGE = 500
 MAX_USERS = 10_000
 TIMEOUT = 10.0
@@ -439,9 +442,15 @@ class _Doctor:
                                  "Paste the value the app sends after 'Authorization: Bearer '.")
         dots = self.token.count(".")
         shape = f"{len(self.token)} characters, {dots + 1} dot-separated part{'s' if dots else ''}"
-        if dots == 4:
-            shape += ": five parts are an encrypted JWT (JWE), such as an encrypted access token"
         answer = self.answer
+        encrypted = protected_header(self.token)
+        if encrypted is not None:  # Auth0's access token for a login without an audience (helpers/jwe.py)
+            header = ", ".join(f"{k} {_short(encrypted.get(k))}" for k in ("alg", "enc", "iss") if k in encrypted)
+            return self._finding("jwt", "problem", "An encrypted access token (JWE)",
+                                 f"Not a JWT{note} but a JWE ({shape}; protected header: {header}): {JWE_VERDICT}. "
+                                 f"The API answered {answer.summary()}.",
+                                 "Send the ID token: the id_token of the same login (scope 'openid profile email'), "
+                                 "as 'Authorization: Bearer <id_token>'.")
         if answer.failure is None and (answer.error is None or answer.code == "NotAuthorizedError"):
             return self._finding("jwt", "warning", "Not a JWT: an API token the API accepts",
                                  f"Not a JWT{note} ({shape}; {self.not_a_jwt}). The API accepted it as a bearer "
@@ -449,9 +458,9 @@ class _Doctor:
                                  "workspace: it acts with its own roles, never as a user.",
                                  "To call the API as a user, send the user's ID token (a JWT) instead.")
         return self._finding("jwt", "problem", "Not a JWT",
-                             f"Not a JWT{note} ({shape}; {self.not_a_jwt}). An opaque string is an opaque access "
-                             "token (Auth0 issues one when the login asks for no audience; only /userinfo reads it) "
-                             f"or an API token. The API answered {answer.summary()}.",
+                             f"Not a JWT{note} ({shape}; {self.not_a_jwt}). An opaque string is an API token, or an "
+                             "older Auth0 tenant's access token for a login that asked for no audience (only "
+                             f"/userinfo reads it). The API answered {answer.summary()}.",
                              "Send the ID token: the id_token of the token response (scope 'openid profile "
                              "email'), as 'Authorization: Bearer <id_token>'.")
 

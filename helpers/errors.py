@@ -263,11 +263,8 @@ def _match(signal: _Signal) -> CatalogEntry:
         raise UnknownError(
             f"No catalog entry has the code {signal.code or '(none)'!r} (message {text!r}). "
             f"Try errors.search({(signal.code or text)[:40]!r}), or add a row to {CATALOG_FILE.name}.")
-    if signal.where:
-        preferred = [e for e in pool if e.where in signal.where]
-        pool = preferred or pool
 
-    def rank(index_entry: tuple[int, CatalogEntry]) -> tuple[int, int, bool, int]:
+    def rank(index_entry: tuple[int, CatalogEntry]) -> tuple[bool, bool, int, int, bool, int]:
         index, entry = index_entry
         level = max((_text_level(entry.headline, t) for t in signal.texts), default=0)
         wanted = entry.details
@@ -275,8 +272,9 @@ def _match(signal: _Signal) -> CatalogEntry:
                               for key, text in wanted.items()):
             level = 0  # its details say another case
         specificity = 0 if level == 0 else (2 if wanted else 1)
+        where_fits = not signal.where or entry.where in signal.where  # preferred, unless only another text fits
         status_fits = signal.status is None or entry.http_status == signal.status
-        return specificity, level, status_fits, -index
+        return level > 0, where_fits, specificity, level, status_fits, -index
 
     return max(enumerate(pool), key=rank)[1]
 
@@ -627,6 +625,12 @@ _recipe("idp-token-bad-realm", lambda sb: _token_request(sb, {
 _recipe("idp-token-too-large", lambda sb: _token_body(sb, b"padding=" + b"x" * 70_000,
                                                       "application/x-www-form-urlencoded"))
 _recipe("idp-token-wrong-method", lambda sb: requests.get(sb.idp_url + "oauth/token", timeout=TIMEOUT))
+_BROWSER = {"Accept": "text/html,application/xhtml+xml"}  # what a browser's navigation asks for
+_recipe("idp-endpoint-not-found", lambda sb: requests.post(sb.idp_url + "oauth/token/", json={}, timeout=TIMEOUT))
+_recipe("idp-endpoint-method-not-allowed", lambda sb: requests.delete(sb.idp_url + "authorize", timeout=TIMEOUT))
+_recipe("idp-page-not-found", lambda sb: requests.get(sb.idp_url + "nosuch", headers=_BROWSER, timeout=TIMEOUT))
+_recipe("idp-page-method-not-allowed", lambda sb: requests.post(sb.idp_url + "authorize", data={}, headers=_BROWSER,
+                                                               timeout=TIMEOUT))
 
 
 # -- /authorize redirects and error pages ---------------------------------------------------------
@@ -737,6 +741,7 @@ _recipe("api-token-access-token", lambda sb: _gql(sb.api_url, USER_QUERY,
                                                   _login(sb, audience=sb.api_audience)["access_token"]))
 _recipe("api-token-malformed", lambda sb: _gql(sb.api_url, USER_QUERY, "abc.def.ghi"))
 _recipe("api-token-not-api-token", lambda sb: _gql(sb.api_url, USER_QUERY, "not-a-real-api-token"))
+_recipe("api-token-encrypted", lambda sb: _gql(sb.api_url, USER_QUERY, _login(sb)["access_token"]))  # no audience
 
 
 @_reproduces("api-token-bad-signature")
@@ -868,6 +873,10 @@ _recipe("api-unknown-role", lambda sb: _gql(
                 "{ id } }", sb.api_token))
 _recipe("api-workspace-header-missing", lambda sb: _gql(sb.api_host, USER_QUERY))
 _recipe("api-get-not-allowed", lambda sb: requests.get(sb.api_url, timeout=TIMEOUT))
+_recipe("api-method-not-allowed", lambda sb: requests.put(sb.api_url, json={"query": USER_QUERY}, timeout=TIMEOUT))
+_recipe("api-endpoint-not-found", lambda sb: _gql(sb.api_url + "/extra", USER_QUERY))
+_recipe("api-operation-name-not-string", lambda sb: _api_body(sb, b'{"query": "{ __typename }", "operationName": ["x"]}'))
+_recipe("api-operation-name-unknown", lambda sb: _api_body(sb, b'{"query": "query A { __typename }", "operationName": "B"}'))
 _recipe("api-content-type", lambda sb: requests.post(sb.api_url, data=json.dumps({"query": USER_QUERY}),
                                                      headers={"Content-Type": "text/plain"}, timeout=TIMEOUT))
 

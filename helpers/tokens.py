@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from .jwe import protected_header
+
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "claims.csv"
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 # jwt.io's colours: header red, payload purple, signature blue
@@ -63,11 +65,13 @@ def decode_parts(token: str) -> TokenParts:
 
 
 def kind_of(token: str) -> str:
-    """What a token looks like: ``ID token``, ``access token``, ``machine access token`` or ``opaque``."""
+    """What a token looks like: ``ID token``, ``access token``, ``machine access token``, ``encrypted (JWE)``
+    (an access token issued without an audience by a current Auth0 tenant: only its header is read) or
+    ``opaque`` (an older tenant's short string, or an API token)."""
     try:
         parts = decode_parts(token)
     except NotAJwt:
-        return "opaque"
+        return "encrypted (JWE)" if protected_header(token) is not None else "opaque"
     claims = parts.payload
     if claims.get("gty") == "client-credentials" or str(claims.get("sub", "")).endswith("@clients"):
         return "machine access token"

@@ -5,12 +5,15 @@ lessons stay comparable under strict nbval.
 """
 from __future__ import annotations
 
+import html
+import json
 from typing import Any, Callable
 
 import ipywidgets as w
 import pandas as pd
 from IPython.display import HTML
 
+from .jwe import protected_header
 from .tokens import NotAJwt, anatomy_html, explain
 
 
@@ -35,7 +38,13 @@ def token_inspector(token: str = "", now: Callable[[], float] | None = None) -> 
         try:
             _show(out, HTML(anatomy_html(value)), explain(value, now=now() if now else None))
         except NotAJwt as exc:
-            _show(out, HTML(f"<b>Not a JWT:</b> {exc}. Opaque tokens can only be checked by their issuer."))
+            header = protected_header(value)
+            if header is not None:
+                _show(out, HTML("<b>An encrypted token (JWE):</b> only its header is readable, "
+                                f"<code>{html.escape(json.dumps(header))}</code>; the rest only the identity "
+                                "provider that issued it can decrypt (an access token of a login without audience)."))
+            else:
+                _show(out, HTML(f"<b>Not a JWT:</b> {exc}. Opaque tokens can only be checked by their issuer."))
 
     box.observe(render, names="value")
     render()

@@ -24,12 +24,15 @@ with urllib.request.urlopen(info["idp_url"] + ".well-known/openid-configuration"
 """
 
 
-def _run_start(tmp_path: Path, sandbox_args: str, *command: str) -> tuple[subprocess.CompletedProcess, Path, int]:
-    info = tmp_path / "sandbox.json"
-    env = {**os.environ, "AUTH_FLOWS_SANDBOX_INFO": str(info), "AUTH_FLOWS_SANDBOX_ARGS": sandbox_args,
-           "PYTHON": sys.executable}
+def _run_start(folder: Path, sandbox_args: str | None, *command: str) -> tuple[subprocess.CompletedProcess, Path, int]:
+    """Run binder/start with its facts file in ``folder``; ``sandbox_args`` None leaves the script's default."""
+    info = folder / "sandbox.json"
+    env = {**os.environ, "AUTH_FLOWS_SANDBOX_INFO": str(info), "PYTHON": sys.executable}
+    env.pop("AUTH_FLOWS_SANDBOX_ARGS", None)
+    if sandbox_args is not None:
+        env["AUTH_FLOWS_SANDBOX_ARGS"] = sandbox_args
     process = subprocess.Popen([str(START), *command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=tmp_path)
+                               text=True, cwd=folder)
     try:
         out, err = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -38,28 +41,33 @@ def _run_start(tmp_path: Path, sandbox_args: str, *command: str) -> tuple[subpro
     return subprocess.CompletedProcess(process.args, process.returncode, out, err), info, process.pid
 
 
-@pytest.fixture
-def stop_sandbox(tmp_path):
-    """Stops the sandbox a start script left running (by the pid it recorded)."""
-    yield
-    pid_file = tmp_path / "sandbox.pid"
-    if pid_file.exists() and pid_file.read_text().strip():
-        pid = int(pid_file.read_text())
+def _stop(pid_file: Path) -> None:
+    """Stop the sandbox a start script left running (by the pid it recorded)."""
+    if not (pid_file.exists() and pid_file.read_text().strip()):
+        return
+    pid = int(pid_file.read_text())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(50):
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, 0)
         except ProcessLookupError:
             return
-        for _ in range(50):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def stop_sandbox(tmp_path):
+    """Stops every sandbox a start script left running under tmp_path."""
+    yield
+    for pid_file in tmp_path.rglob("sandbox.pid"):
+        _stop(pid_file)
 
 
 def test_start_runs_the_sandbox_then_execs_the_command(tmp_path, stop_sandbox):
-    result, info, start_pid = _run_start(tmp_path, "--idp-port 0 --api-port 0",
-                                         sys.executable, "-c", PROBE, "lab", "--ip=0.0.0.0")
+    result, info, start_pid = _run_start(tmp_path, None, sys.executable, "-c", PROBE, "lab", "--ip=0.0.0.0")
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     facts = json.loads(info.read_text().splitlines()[0])
@@ -69,6 +77,23 @@ def test_start_runs_the_sandbox_then_execs_the_command(tmp_path, stop_sandbox):
     # and it keeps running after the command is gone (it serves the whole Binder session)
     assert requests.get(facts["idp_url"] + ".well-known/jwks.json", timeout=5).status_code == 200
     assert "sandbox running" in result.stderr
+
+
+def test_two_learners_on_one_host_get_their_own_ports(tmp_path, stop_sandbox):
+    """On one JupyterHub host every learner runs binder/start: no fixed port, so the second sandbox starts too."""
+    facts = []
+    for learner in ("learner-1", "learner-2"):
+        (tmp_path / learner).mkdir()
+        result, info, _ = _run_start(tmp_path / learner, None, sys.executable, "-c", PROBE)
+        assert result.returncode == 0, result.stderr
+        assert "sandbox running" in result.stderr, result.stderr
+        facts.append(json.loads(info.read_text().splitlines()[0]))
+    urls = [fact[key] for fact in facts for key in ("idp_url", "api_host", "sample_app_url")]
+    assert len(set(urls)) == len(urls)                    # six servers, six ports
+    assert facts[0]["data_dir"] != facts[1]["data_dir"]
+    for fact in facts:                                    # both still serve, each its own issuer
+        discovery = requests.get(fact["idp_url"] + ".well-known/openid-configuration", timeout=5).json()
+        assert discovery["issuer"] == fact["idp_url"]
 
 
 def test_jupyter_still_starts_when_the_sandbox_cannot(tmp_path, stop_sandbox):

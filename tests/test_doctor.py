@@ -297,6 +297,21 @@ def test_opaque_values(sandbox):
     assert all(f.status == "skipped" for f in opaque.findings[1:-1])
 
 
+def test_the_encrypted_access_token_of_a_login_without_audience(sandbox):
+    token = flows.password_realm(target_from_sandbox(sandbox), "ada@example.com", "ada-sandbox-pass").access_token
+    diagnosis = examine(sandbox, token)
+    finding = diagnosis.first_problem
+    assert finding.check == "jwt" and finding.title == "An encrypted access token (JWE)"
+    assert ("an access token issued without an audience: encrypted, only the identity provider can read it; "
+            "send the ID token") in finding.evidence
+    assert "alg dir, enc A256GCM, iss " + sandbox.idp_url in finding.evidence
+    assert "InvalidTokenError" in finding.evidence
+    assert "Send the ID token" in finding.fix
+    assert all(f.status == "skipped" for f in diagnosis.findings[1:-1])
+    assert diagnosis.finding("api_answer").status == "problem" and "api-token-encrypted" in diagnosis.finding(
+        "api_answer").evidence
+
+
 def test_evidence_never_contains_the_token(sandbox):
     token = ada(sandbox)
     pasted = examine(sandbox, f"  Bearer {token}\n")
@@ -347,7 +362,7 @@ def test_the_doctor_talks_http_only():
         elif isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)
     assert not any("sandbox" in m for m in modules), modules
-    assert {m for m in modules if m.startswith(".")} <= {".tokens", ".verify", ".jwks", ".graphql", ".errors"}
+    assert {m for m in modules if m.startswith(".")} <= {".tokens", ".verify", ".jwks", ".graphql", ".errors", ".jwe"}
 
 
 def test_bad_arguments_become_findings(sandbox):

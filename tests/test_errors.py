@@ -64,16 +64,15 @@ def test_ids_are_unique_slugs_that_say_layer_and_endpoint():
     assert len(ids) == len(set(ids))
     for entry in ENTRIES:
         assert re.fullmatch(r"(idp-[a-z0-9]+|api|client)(-[a-z0-9]+)+", entry.id), entry.id
-        assert entry.where in {"token", "authorize", "page", "logout", "userinfo", "signup", "api", "client"}
+        assert entry.where in {"token", "authorize", "page", "logout", "userinfo", "signup", "endpoint", "api",
+                               "client"}
         assert entry.layer == {"idp": "identity provider", "api": "API", "client": "client"}[entry.id.split("-")[0]]
 
 
 def test_every_cell_is_filled_except_where_the_answer_has_none():
     for entry in ENTRIES:
         for name, value in asdict(entry).items():
-            if name == "code" and value == "":
-                assert entry.id.startswith("api-graphql-"), entry.id  # GraphQL syntax/validation errors carry no code
-            elif name == "http_status":
+            if name == "http_status":
                 no_http = entry.layer == "client" or entry.id.startswith("api-ws-")  # a WebSocket message, after 101
                 assert (value is None) == no_http, entry.id
             else:
@@ -107,7 +106,8 @@ def test_every_api_code_has_an_entry():
     for path in (ROOT / "helpers" / "sandbox").glob("api_*.py"):
         emitted |= set(re.findall(r'ApiError\(\s*"(\w+)"', path.read_text()))
         emitted |= set(re.findall(r'"code": "(\w+)"', path.read_text()))
-    assert emitted <= codes, emitted - codes
+    assert "InternalError" in emitted  # the answer to the sandbox's own bugs: never catalogued, no input reaches it
+    assert emitted - {"InternalError"} <= codes, emitted - codes
 
 
 def test_every_identity_provider_code_and_observed_text_has_an_entry():
@@ -115,7 +115,8 @@ def test_every_identity_provider_code_and_observed_text_has_an_entry():
     emitted = set(re.findall(r'(?:OAuthError\(\d+, |SignupError\(|RedirectError\(|PageError\(|_error_params\()"(\w+)"',
                              source))
     codes = {e.code for e in ENTRIES if e.layer == "identity provider"}
-    assert emitted and emitted <= codes, emitted - codes
+    assert "server_error" in emitted  # the answer to the sandbox's own bugs (idp_app.bug): never catalogued
+    assert emitted and emitted - {"server_error"} <= codes, emitted - codes
     messages = {e.message for e in ENTRIES}
     # DELETED_USER_REFRESH is the one text the sandbox cannot send: it has no way to delete a user
     for name in ("WRONG_CREDENTIALS", "INVALID_CODE", "BAD_VERIFIER", "BAD_REFRESH_TOKEN", "UNAUTHORIZED",
@@ -155,9 +156,9 @@ def test_search_is_case_insensitive_over_every_text_column():
 # ------------------------------------------------------------------ explain(), each input shape
 def test_explain_a_graphql_error_dict_and_a_whole_answer():
     error = {"message": "User is absent", "locations": [{"line": 1, "column": 3}], "path": ["user"],
-             "code": "UserNotFoundError", "details": {"user": "…"}}
+             "code": "UserNotFoundError", "details": {"user": "User is absent"}}
     assert explain(error).id == "api-user-absent"
-    assert explain({"data": None, "errors": [error, {"message": "other"}]}).id == "api-user-absent"
+    assert explain({"data": {"user": None}, "errors": [error, {"message": "other"}]}).id == "api-user-absent"
 
 
 def test_explain_picks_the_entry_whose_details_match():
@@ -233,7 +234,8 @@ def test_explain_exceptions_and_objects_with_code_or_error():
     call_error = InvalidTokenError("InvalidTokenError", "Invalid token", {"token": REASONS["wrong_token_type"]})
     assert explain(call_error).id == "api-token-access-token"
     assert call_error.explain().id == "api-token-access-token"
-    assert explain(GraphQLCallError(None, "Syntax Error: Expected Name, found <EOF>.")).id == "api-graphql-syntax"
+    assert explain(GraphQLCallError("InvalidArgumentError", "Syntax Error: Expected Name, found <EOF>.")).id == \
+        "api-graphql-syntax"
     assert explain(TokenRejected("bad_nonce")).id == "client-nonce-mismatch"
     assert explain(Auth0Error(403, "invalid_grant", "Unknown or invalid refresh token.")).id == "idp-token-bad-refresh-token"
 

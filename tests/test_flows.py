@@ -354,7 +354,8 @@ def test_refresh_returns_a_new_access_token(target, sandbox):
     assert claims(second.id_token)["sub"] == ADA_SUB and "nonce" not in claims(second.id_token)
     assert parse_qs(second.exchange.request_body)["grant_type"] == ["refresh_token"]
     assert first.refresh_token not in second.exchange.as_text()
-    narrower = refresh(target, first.refresh_token, scope="openid")
+    assert second.refresh_token and second.refresh_token != first.refresh_token  # the SPA's tokens rotate
+    narrower = refresh(target, second.refresh_token, scope="openid")
     assert narrower.scope == "openid"
 
 

@@ -371,4 +371,5 @@ def test_the_graphql_endpoint_answers_any_request_cleanly(box, ada_token, data):
     assert isinstance(answer, dict) and ("data" in answer or "errors" in answer), answer
     for error in answer.get("errors") or []:
         assert error.get("code") != "InternalError", (raw[:300], error)  # an exception inside a resolver
+        assert isinstance(error.get("code"), str), error  # every answer has an 8base code (issue 16)
         assert isinstance(error.get("message"), str) and len(error["message"]) <= 300, error

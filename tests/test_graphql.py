@@ -148,7 +148,8 @@ def test_user_not_found_error(sandbox):
     with pytest.raises(UserNotFoundError) as raised:
         GraphQLClient(sandbox.api_url, login(sandbox, email, password)["id_token"]).execute(USER_QUERY)
     error = check(raised, UserNotFoundError, 200, "User is absent")
-    assert error.path == ["user"] and error.body["data"] is None
+    assert error.path == ["user"] and error.body["data"] == {"user": None}
+    assert error.details == {"user": "User is absent"} and error.explain().id == "api-user-absent"
 
 
 def test_not_authorized_error(sandbox):
@@ -225,12 +226,17 @@ def test_external_service_error_when_the_jwks_cannot_be_fetched(tmp_path):
         box.stop()
 
 
-def test_errors_without_a_code_raise_the_base_class(sandbox):
-    with pytest.raises(GraphQLCallError) as raised:
+def test_graphql_validation_errors_carry_a_code_too(sandbox):
+    with pytest.raises(InvalidArgumentError) as raised:
         GraphQLClient(sandbox.api_url).execute("{ nosuchfield }")
     error = raised.value
-    assert type(error) is GraphQLCallError and error.code is None and error.status == 400
+    assert error.code == "InvalidArgumentError" and error.status == 400
     assert error.explain().id == "api-graphql-invalid-query"
+
+
+def test_errors_without_a_code_raise_the_base_class():
+    error = GraphQLCallError.from_error({"message": "Cannot query field 'x' on type 'Query'."})  # another server's
+    assert type(error) is GraphQLCallError and error.code is None
 
 
 def test_an_answer_that_is_not_graphql_raises_http_error(sandbox):

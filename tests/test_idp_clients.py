@@ -137,10 +137,10 @@ def test_login_access_token_is_an_api_jwt_with_userinfo_audience(sandbox, ada):
     assert "email" not in claims  # access tokens carry the user id only
 
 
-def test_login_without_audience_gives_opaque_access_token(sandbox, ada):
+def test_login_without_audience_gives_an_encrypted_access_token_userinfo_reads(sandbox, ada):
     tokens = web_get_token(sandbox).login(ada["email"], ada["password"], scope="openid email",
                                           realm=sandbox.connection)
-    assert tokens["access_token"].count(".") != 2  # not a JWT
+    assert tokens["access_token"].count(".") == 4  # not a JWT: Auth0's encrypted /userinfo token (JWE)
     assert "refresh_token" not in tokens  # no offline_access
     info = Users(sandbox.idp_domain, protocol="http").userinfo(tokens["access_token"])
     assert info == {"sub": user_id_of(sandbox, ada["email"]), "email": "ada@example.com", "email_verified": True}
@@ -505,7 +505,7 @@ def test_authlib_pkce_with_confidential_web_client_uses_basic_auth(sandbox, meta
     claims = validate_id_token(metadata, token, sandbox.web_client_id, nonce)
     assert claims["aud"] == sandbox.web_client_id
     assert claims["sub"] == user_id_of(sandbox, ada["email"])
-    assert token["access_token"].count(".") != 2  # no audience: opaque /userinfo token
+    assert token["access_token"].count(".") == 4  # no audience: an encrypted /userinfo token (JWE)
 
     refreshed = client.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
     assert refreshed["access_token"] != token["access_token"]

@@ -8,12 +8,18 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 import requests
+from joserfc import jwe as JWE
+from joserfc.errors import DecodeError
+from joserfc.jwk import OctKey
+from joserfc.registry import HeaderParameter
 
 from helpers.sandbox.idp_tokens import at_hash
+from helpers.sandbox.seed import SeedError
 from tests.idp_driver import (authorize_params, browser_login, callback_params, forms_of, request_url,
                               social_login)
 
 ADA = ("ada@example.com", "ada-sandbox-pass")
+READS_ISS = JWE.JWERegistry(header_registry={"iss": HeaderParameter("Issuer (RFC 7519 §5.3)", "str")})
 
 
 def claims_of(token: str) -> dict:
@@ -131,12 +137,51 @@ def test_email_claim_only_with_the_email_scope(sandbox):
     assert set(claims_of(tokens["id_token"])) == {"iss", "aud", "sub", "iat", "exp", "sid", "nonce"}
 
 
-def test_without_audience_the_access_token_is_opaque_and_only_good_at_userinfo(sandbox):
+def userinfo_of(sandbox, token: str) -> requests.Response:
+    return requests.get(sandbox.idp_url + "userinfo", headers={"Authorization": "Bearer " + token}, timeout=10)
+
+
+def test_without_audience_the_access_token_is_a_jwe_only_userinfo_reads(sandbox):
+    """Current Auth0 tenants: five parts, {"alg":"dir","enc":"A256GCM","iss":...} (joserfc reads the header)."""
     _, tokens = code_flow(sandbox, scope="openid email")
-    assert tokens["access_token"].count(".") == 0
-    info = requests.get(sandbox.idp_url + "userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]})
+    token = tokens["access_token"]
+    assert token.count(".") == 4 and token.split(".")[1] == ""  # "dir": no encrypted key
+    header = JWE.extract_compact(token.encode(), READS_ISS).protected
+    assert header == {"alg": "dir", "enc": "A256GCM", "iss": sandbox.idp_url}
+    with pytest.raises(DecodeError):  # nobody else holds the key: another one fails the authentication tag
+        JWE.decrypt_compact(token, OctKey.generate_key(256), registry=READS_ISS)
+    info = userinfo_of(sandbox, token)
     assert info.status_code == 200
     assert info.json() == {"sub": "auth0|65f1c0de0000000000000001", "email": ADA[0], "email_verified": True}
+    header_b64, key, iv, ciphertext, tag = token.split(".")
+    flipped = ".".join([header_b64, key, iv, ciphertext, ("A" if tag[0] != "A" else "B") + tag[1:]])
+    assert userinfo_of(sandbox, flipped).status_code == 401  # the tag authenticates the whole token
+    sandbox.clock.advance(86400)
+    try:
+        expired = userinfo_of(sandbox, token)
+    finally:
+        sandbox.clock.advance(-86400)
+    assert expired.status_code == 401 and 'error_description="The token has expired."' in expired.headers[
+        "www-authenticate"]
+
+
+def test_a_jwe_from_another_provider_is_refused_at_userinfo(sandbox, own_sandbox):
+    _, foreign = code_flow(own_sandbox, scope="openid email")
+    assert userinfo_of(own_sandbox, foreign["access_token"]).status_code == 200
+    assert userinfo_of(sandbox, foreign["access_token"]).status_code == 401
+
+
+def test_the_tenant_setting_gives_an_older_tenants_short_opaque_token(sandbox):
+    sandbox.idp.configure(userinfo_token_format="opaque")
+    try:
+        _, tokens = code_flow(sandbox, scope="openid email")
+    finally:
+        sandbox.idp.configure(userinfo_token_format="jwe")
+    assert tokens["access_token"].count(".") == 0 and len(tokens["access_token"]) == 32
+    assert userinfo_of(sandbox, tokens["access_token"]).json()["email"] == ADA[0]
+    with pytest.raises(SeedError, match="userinfo_token_format"):
+        sandbox.idp.configure(userinfo_token_format="random")
+    assert sandbox.idp.seed.settings.userinfo_token_format == "jwe"
 
 
 def test_implicit_id_token_flow_answers_in_the_fragment_with_the_nonce(sandbox):
@@ -192,6 +237,7 @@ def test_prompt_none_with_the_session_cookie_answers_silently_and_web_message_po
     page = browser.get(request_url(sandbox.idp_url, web), allow_redirects=False)
     assert page.status_code == 200 and 'type: "authorization_response"' in page.text
     assert '"http://localhost:3000"' in page.text and '"state": "w-1"' in page.text
+    assert "window.opener || window.parent" in page.text  # a popup answers its opener, an iframe its parent
     assert page.headers["content-security-policy"] == "frame-ancestors http://localhost:3000"
 
 
@@ -255,7 +301,7 @@ def test_password_grant_uses_the_default_directory(sandbox):
 def test_nulls_and_empty_strings_count_as_absent(sandbox):
     response = password_realm(sandbox, scope=None, audience=None)
     assert response.status_code == 200
-    assert response.json()["access_token"].count(".") == 0  # no audience: opaque
+    assert response.json()["access_token"].count(".") == 4  # no audience: encrypted (JWE)
     assert response.json()["scope"] == "openid"
 
 

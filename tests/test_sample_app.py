@@ -118,10 +118,29 @@ def test_a_cross_origin_token_answer_is_readable_only_by_a_registered_origin(san
 
 def test_only_the_script_endpoints_carry_cors_headers(sandbox):
     origin = origin_of(sandbox.sample_app_url)
-    for path in (".well-known/openid-configuration", "authorize?client_id=x"):
+    for path in ("authorize?client_id=x", "u/login"):
         answer = requests.get(sandbox.idp_url + path, headers={"Origin": origin}, timeout=10, allow_redirects=False)
         assert "access-control-allow-origin" not in answer.headers, path
     assert preflight(sandbox.idp_url + "u/login", origin).status_code == 405  # no CORS handling: not a preflight answer
+
+
+@pytest.mark.parametrize("path", [".well-known/jwks.json", ".well-known/openid-configuration"])
+def test_the_keys_and_discovery_answer_any_origin_with_a_star(sandbox, path):
+    """As Auth0's: any page may read them (auth0.js fetches the JWKS to check an ID token in the page)."""
+    for origin in (STRANGER, origin_of(sandbox.sample_app_url), "null"):
+        answer = requests.get(sandbox.idp_url + path, headers={"Origin": origin}, timeout=10)
+        assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "*", origin
+        assert origin not in answer.text
+    asked = requests.options(sandbox.idp_url + path, timeout=10, headers={  # a GET needs no preflight; if asked:
+        "Origin": STRANGER, "Access-Control-Request-Method": "GET"})
+    assert asked.status_code == 200 and asked.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in asked.headers  # public: never with the browser's cookies
+    assert explain(preflight(sandbox.idp_url + path, STRANGER)).id == "idp-token-cors-request-not-allowed"  # POST
+    server = requests.get(sandbox.idp_url + path, timeout=10)  # no Origin: no CORS headers at all
+    assert not [name for name in server.headers if name.lower().startswith("access-control-")]
+    # the token endpoint and /userinfo keep their allow-list
+    assert "access-control-allow-origin" not in preflight(sandbox.idp_url + "oauth/token", STRANGER).headers
+    assert "access-control-allow-origin" not in preflight(sandbox.idp_url + "userinfo", STRANGER, "authorization").headers
 
 
 # ------------------------------------------------------------------ CORS at the GraphQL API

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from joserfc import jwe
+from joserfc.jwk import OctKey
 
+from helpers.jwe import protected_header
 from helpers.sandbox.keys import KeyRing
 from helpers.tokens import NotAJwt, anatomy_html, b64url_decode, claim_dictionary, compare, decode_parts, explain, kind_of, readable_time
 
@@ -32,6 +35,23 @@ def test_kind_of():
     assert kind_of(KEYS.sign(ACCESS_CLAIMS)) == "access token"
     assert kind_of(KEYS.sign({**ACCESS_CLAIMS, "sub": "m2m@clients", "gty": "client-credentials"})) == "machine access token"
     assert kind_of("opaqueValue123") == "opaque"
+
+
+def test_kind_of_an_encrypted_token_reads_only_its_header():
+    key = OctKey.generate_key(256)
+    token = jwe.encrypt_compact({"alg": "dir", "enc": "A256GCM"}, b'{"sub": "auth0|1"}', key)  # as Auth0's, no iss
+    assert kind_of(token) == "encrypted (JWE)" and protected_header(token) == {"alg": "dir", "enc": "A256GCM"}
+    with pytest.raises(NotAJwt):
+        decode_parts(token)
+    table = compare({"JWE": token})
+    assert list(table.index) == ["(kind)"] and table.loc["(kind)", "JWE"] == "encrypted (JWE)"
+    for almost in ("a.b.c.d.e", "e30.b.c.d.e", token.replace(".", "", 1), "eyJhbGciOiJkaXIifQ.b.c.d.e"):
+        assert kind_of(almost) == "opaque", almost  # five parts are not enough: a header naming alg and enc
+    header = token.split(".", 1)[0]
+    assert protected_header(None) is None and protected_header(b"x") is None
+    assert protected_header("W10" + token[len(header):]) is None  # [] is JSON, not a header
+    assert protected_header("e" * 5000 + token[len(header):]) is None  # an oversized header is not read
+    assert protected_header("é" + token) is None  # not base64url
 
 
 def test_explain_names_every_claim_with_meaning_and_spec():

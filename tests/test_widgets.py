@@ -22,6 +22,9 @@ def test_token_inspector_explains_a_pasted_token_and_refuses_junk():
     assert "auth0|1" in outputs[1]["data"]["text/html"]
     inspector.children[0].value = "not-a-token"
     assert "Not a JWT" in shown(inspector)[0]["data"]["text/html"]
+    inspector.children[0].value = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aXY.Y2lwaGVy.dGFn"  # a JWE's five parts
+    text = shown(inspector)[0]["data"]["text/html"]
+    assert "An encrypted token (JWE)" in text and "A256GCM" in text and "Not a JWT" not in text
 
 
 def test_error_explorer_filters_the_catalog():

@@ -17,15 +17,24 @@ from .seed import DEFAULT_TENANT_FILE, SeedError
 from .server import PortInUse
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.sandbox", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's flags, shared by ``python -m helpers.sandbox`` and ``auth-flows-lab sandbox``."""
     parser.add_argument("--idp-port", type=int, default=0, help="identity provider port (0 = any free port)")
     parser.add_argument("--api-port", type=int, default=0, help="GraphQL API port (0 = any free port)")
     parser.add_argument("--app-port", type=int, default=0, help="sample single-page app port (0 = any free port)")
     parser.add_argument("--seed", default=str(DEFAULT_TENANT_FILE), help="identity provider seed file (JSON)")
     parser.add_argument("--data-dir", default=None,
                         help="keep the GraphQL API's databases in this folder (default: a temporary folder)")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.sandbox", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Start the sandbox from parsed :func:`add_arguments` flags, print the JSON line, serve until stopped."""
     for name in ("idp_port", "api_port", "app_port"):
         if not 0 <= getattr(args, name) <= 65535:
             parser.error(f"--{name.replace('_', '-')} must be between 0 and 65535")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -21,9 +20,10 @@ from typing import Any
 
 from ariadne import graphql_sync
 from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, GraphQLError,
-                     InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, parse, validate)
+                     GraphQLResolveInfo, InlineFragmentNode, OperationDefinitionNode, SelectionSetNode, parse, validate)
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,6 +32,7 @@ from starlette.routing import Route, WebSocketRoute
 from .api_auth import Authenticator
 from .api_errors import (ApiError, RequestRejected, cors_request_not_allowed, origin_not_allowed, user_absent,
                          workspace_not_found)
+from .api_messages import caller_safe
 from .api_resolvers import Context, build_schema
 from .api_seed import MASTER, ApiSeed
 from .api_store import ApiData, EnvironmentDb
@@ -41,7 +42,7 @@ from .cors import OriginPolicy
 
 LOGGER = "helpers.sandbox.graphql"
 OPEN_TO_UNREGISTERED = {"userSignUpWithToken", "__typename", "__schema", "__type"}
-MAX_MESSAGE = 300
+OPERATION_NAME_HINT = "Send the name of one operation of the query, or leave operationName out."
 VALIDATED_CACHE_SIZE = 256  # documents known valid, by query text (validation dominates a small request's cost)
 VALIDATED_QUERY_MAX = 16_384  # longer queries are never cached
 
@@ -58,11 +59,41 @@ def create_api_app(seed: ApiSeed, clock: Clock, data_dir: Path) -> Starlette:
                       request_refusal=lambda: _error_response(cors_request_not_allowed(), status=400))
     app = Starlette(routes=[Route("/", api.graphql_on_host, methods=["POST", "GET"]),
                             Route("/{target}", api.graphql_at_path, methods=["POST", "GET"]),
+                            Route("/{target}/", api.graphql_at_path, methods=["POST", "GET"]),  # no redirect
                             WebSocketRoute("/", api.subscriptions.on_host),  # subscriptions: api_subscriptions.py
                             WebSocketRoute("/{target}", api.subscriptions.at_path)],
-                    middleware=[cors])
+                    middleware=[cors], exception_handlers=_NOT_SERVED)
+    app.router.redirect_slashes = False  # a 307 has no 8base error body; /<workspaceId>/ is served as is
     app.state.api = api
     return app
+
+
+def method_not_allowed(method: str) -> ApiError:
+    """Anything but POST (and a browser's CORS preflight) at a GraphQL address (sandbox wording)."""
+    return ApiError("InvalidArgumentError", "Send GraphQL requests with POST",
+                    {"method": "GET is not supported." if method in ("GET", "HEAD") else "Only POST is accepted."})
+
+
+def endpoint_not_found() -> ApiError:
+    """A path the API does not serve (sandbox wording; 8base's answer is undocumented)."""
+    return ApiError("EntityNotFoundError", "Endpoint not found",
+                    {"path": "The API answers at /<workspaceId>, /<workspaceId>_<environment>, and at / with the "
+                             "workspace header."})
+
+
+async def _not_served(request: Request, exc: HTTPException) -> JSONResponse:
+    """Starlette's own 404 / 405, in 8base's error shape."""
+    if exc.status_code == 405:
+        return _error_response(method_not_allowed(request.method), status=405, headers={"Allow": "POST"})
+    return _error_response(endpoint_not_found(), status=404)
+
+
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    """An unexpected exception (a bug of the sandbox): 8base's InternalError, never a stack trace."""
+    return _error_response(ApiError("InternalError", "Internal error"), status=500)
+
+
+_NOT_SERVED = {404: _not_served, 405: _not_served, Exception: _bug}
 
 
 class GraphQLApi:
@@ -148,8 +179,7 @@ class GraphQLApi:
 
     async def _handle(self, request: Request, workspace_id: str, environment: str) -> JSONResponse:
         if request.method != "POST":
-            return _error_response(ApiError("InvalidArgumentError", "Send GraphQL requests with POST",
-                                            {"method": "GET is not supported."}), status=405)
+            return _error_response(method_not_allowed(request.method), status=405, headers={"Allow": "POST"})
         if not self.data.has_workspace(workspace_id):
             return _error_response(workspace_not_found())
         db = self.data.database(workspace_id, environment)
@@ -173,16 +203,11 @@ class GraphQLApi:
             return _error_response(rejected.error, status=rejected.status)
         except ApiError as error:
             return _error_response(error, at=root_fields[0] if root_fields else None)
-        if caller.kind == "unregistered":
-            blocked = [f for f in root_fields if f.name.value not in OPEN_TO_UNREGISTERED]
-            if blocked:
-                return _error_response(user_absent(), at=blocked[0])
-
         context = Context(caller, db, self.settings)
         _, result = await run_in_threadpool(
             graphql_sync, self.schema, body, context_value=context, query_document=document,
             query_validator=self._validator(body["query"], known_valid), error_formatter=_format_error,
-            logger=LOGGER, debug=False)
+            logger=LOGGER, debug=False, middleware=[_user_absent] if caller.kind == "unregistered" else None)
         return JSONResponse(result, status_code=200 if "data" in result else 400)
 
     async def _json_body(self, request: Request) -> dict[str, Any]:
@@ -211,10 +236,22 @@ class GraphQLApi:
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             raise RequestRejected(400, ApiError("InvalidArgumentError", "The body needs a query string",
                                                 {"query": "Send {\"query\": \"...\"}."}))
+        if not isinstance(body.get("operationName"), (str, type(None))):
+            raise RequestRejected(400, ApiError("InvalidArgumentError", "operationName must be a string",
+                                                {"operationName": OPERATION_NAME_HINT}))
         if not isinstance(body.get("variables"), (dict, type(None))):
             raise RequestRejected(400, ApiError("InvalidArgumentError", "variables must be an object",
                                                 {"variables": "Send variables as a JSON object."}))
         return body
+
+
+def _user_absent(resolve: Any, parent: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    """A verified ID token whose email no user has: every root field but the sign-up resolves to null with
+    8base's "User is absent" error, its own locations and path (as the forum thread captured:
+    ``{"data": {"user": null}, "errors": [...]}``); a non-null root field nulls ``data``, as GraphQL does."""
+    if info.path.prev is None and info.field_name not in OPEN_TO_UNREGISTERED:
+        raise user_absent()
+    return resolve(parent, info, **arguments)
 
 
 def _too_large() -> RequestRejected:
@@ -226,6 +263,9 @@ def _root_fields(document: DocumentNode, body: dict[str, Any]) -> list[FieldNode
     """The root fields of the operation that will run."""
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     name = body.get("operationName")
+    if name is not None and not any(o.name and o.name.value == name for o in operations):
+        raise RequestRejected(400, ApiError("InvalidArgumentError", "operationName names no operation of the query",
+                                            {"operationName": OPERATION_NAME_HINT}))  # graphql-core would echo it
     chosen = next((o for o in operations if name and o.name and o.name.value == name), None)
     if chosen is None and len(operations) == 1:
         chosen = operations[0]
@@ -287,26 +327,15 @@ def _too_deep(limit: int) -> RequestRejected:
     return _over_limit("The query is nested too deeply", f"At most {limit} levels of nested fields are allowed.")
 
 
-GRAPHQL_NAME = re.compile(r"'\$?[_A-Za-z][_A-Za-z0-9]*'")
-
-
-def _caller_safe(message: str) -> str:
-    """A GraphQL error message without the caller's values: quoted names stay, quoted values go."""
-    if message.startswith("Variable '$") and " has invalid value" in message:
-        return message.split(" has invalid value", 1)[0] + " has an invalid value."
-    quoted = re.findall(r"'[^']*'", message)
-    if any(not GRAPHQL_NAME.fullmatch(q) for q in quoted) or any(c in message.replace("<EOF>", "") for c in "<>&") \
-            or len(message) > MAX_MESSAGE:
-        return message.split(":", 1)[0] + "."  # e.g. "Syntax Error."
-    return message
-
-
 def _format(error: GraphQLError) -> dict[str, Any]:
+    """graphql-core's own error (syntax, validation, variables): its message without the caller's values, and a
+    code (8base's code for these is undocumented: InvalidArgumentError is sandbox behaviour)."""
     formatted = error.formatted
-    body: dict[str, Any] = {"message": _caller_safe(formatted["message"])}
+    body: dict[str, Any] = {"message": caller_safe(formatted["message"])}
     for key in ("locations", "path"):
         if formatted.get(key):
             body[key] = formatted[key]
+    body["code"] = "InvalidArgumentError"
     return body
 
 
@@ -316,12 +345,14 @@ def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, ApiError):
         body.update(message=original.message, code=original.code, details=original.details)
-    elif original is not None and not isinstance(original, GraphQLError):
-        body.update(message="Internal error", code="InternalError", details={})
+    elif (original is not None and not isinstance(original, GraphQLError)) or error.path is not None:
+        body.update(message="Internal error", code="InternalError", details={})  # a bug: a resolver raised, or
+        # graphql-core found the resolvers' answer wrong (a null for a non-null field) after validation passed
     return body
 
 
-def _error_response(error: ApiError, status: int = 200, at: FieldNode | None = None) -> JSONResponse:
+def _error_response(error: ApiError, status: int = 200, at: FieldNode | None = None,
+                    headers: dict[str, str] | None = None) -> JSONResponse:
     """An error before execution: ``data`` is null; ``path``/``locations`` name the first root field."""
     entry: dict[str, Any] = {"message": error.message}
     if at is not None:
@@ -330,7 +361,7 @@ def _error_response(error: ApiError, status: int = 200, at: FieldNode | None = N
                                    "column": at.loc.source.get_location(at.loc.start).column}]
         entry["path"] = [at.alias.value if at.alias else at.name.value]
     entry.update(code=error.code, details=error.details)
-    return JSONResponse({"data": None, "errors": [entry]}, status_code=status)
+    return JSONResponse({"data": None, "errors": [entry]}, status_code=status, headers=headers)
 
 
 logging.getLogger(LOGGER).addHandler(logging.NullHandler())

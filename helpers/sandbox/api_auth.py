@@ -6,6 +6,9 @@
    (issuer = the profile's domain, audience = its client id, keys from the issuer's JWKS,
    fetched once and cached), then the user found by the token's ``email`` claim.
 
+An encrypted token (JWE: Auth0's access token for a login without an audience) is refused with
+``InvalidTokenError``; nobody but its identity provider can read it.
+
 Verification is the one hardened verifier of :mod:`helpers.verify`; keys come from
 :class:`helpers.jwks.JwksCache`. The JWKS of an issuer that no profile names is never fetched.
 """
@@ -17,9 +20,10 @@ from typing import Any
 
 import jwt
 
+from ..jwe import protected_header
 from ..jwks import JwksCache, discovered_jwks_uri
 from ..verify import REASONS, Expectations, TokenRejected, verify_token
-from .api_errors import ApiError, RequestRejected, invalid_token, token_expired
+from .api_errors import ENCRYPTED_TOKEN, ApiError, RequestRejected, invalid_token, token_expired
 from .api_permissions import Caller
 from .api_seed import ApiSettings
 from .api_store import AuthProfile, EnvironmentDb
@@ -85,6 +89,8 @@ class Authenticator:
         token = bearer_token(authorization[0])
         if token.count(".") == 2:
             return self._id_token_caller(token, db)
+        if protected_header(token) is not None:  # an access token asked for without an audience (Auth0's JWE)
+            raise invalid_token(ENCRYPTED_TOKEN)
         record = db.api_token(token)
         if record is None:
             raise invalid_token("The bearer value is neither a valid ID token nor an API token of this workspace.")

@@ -15,6 +15,7 @@ USER_ABSENT = "User is absent"
 WORKSPACE_NOT_FOUND = "Workspace not found"
 # sandbox wording
 INVALID_TOKEN = "Invalid token"
+ENCRYPTED_TOKEN = "The token is encrypted (a JWE): only the identity provider that issued it can read it."
 
 
 class ApiError(Exception):
@@ -40,9 +41,9 @@ def invalid_token(reason: str) -> ApiError:
 
 
 def user_absent() -> ApiError:
-    return ApiError("UserNotFoundError", USER_ABSENT,
-                    {"user": "No user of this workspace environment has the email of the token; "
-                             "call userSignUpWithToken first."})
+    """8base's whole error, as captured in the forum thread the lab started from: ``details.user`` repeats the
+    message (shared reference ``8base-api-behaviour.md`` §2.2). The lab's explanations live in the doctor."""
+    return ApiError("UserNotFoundError", USER_ABSENT, {"user": USER_ABSENT})
 
 
 def origin_not_allowed() -> ApiError:

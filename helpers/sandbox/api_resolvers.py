@@ -12,11 +12,11 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType, ScalarType, load_schema_from_path, make_executable_schema
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
-from .api_errors import ApiError, not_authorized
+from .api_errors import ApiError, not_authorized, user_absent
 from .api_permissions import (Caller, Rule, note_matches, permission_items, require, require_custom, rule,
                               user_matches)
 from .api_seed import SCHEMA_FILE, ApiSettings
-from .api_store import EntityExists, EnvironmentDb, NoteRecord, Role, UserRecord
+from .api_store import EntityExists, EntityGone, EnvironmentDb, NoteRecord, Role, UserRecord
 
 query = QueryType()
 mutation = MutationType()
@@ -266,14 +266,21 @@ def resolve_note_create(_, info: GraphQLResolveInfo, data: dict[str, Any]) -> No
     ctx = _ctx(info)
     require(ctx.caller, "Notes", "create")
     author = ctx.caller.user.id if ctx.caller.user else None
-    return ctx.db.create_note(data["title"], data.get("body"), author)
+    try:
+        return ctx.db.create_note(data["title"], data.get("body"), author)
+    except EntityGone:
+        raise user_absent() from None  # the caller's user was deleted meanwhile: as if it had been before
+
+
+def _note_not_found() -> ApiError:
+    return ApiError("EntityNotFoundError", "Record not found", {"id": "No note has this id."})
 
 
 def _note_for_change(ctx: Context, action: str, note_id: str | None) -> NoteRecord:
     allowed = require(ctx.caller, "Notes", action)
     note = ctx.db.note(note_id) if note_id else None
     if note is None:
-        raise ApiError("EntityNotFoundError", "Record not found", {"id": "No note has this id."})
+        raise _note_not_found()
     if not reaches_note(ctx, allowed, note):
         raise not_authorized()
     return note
@@ -290,7 +297,8 @@ def resolve_note_update(_, info: GraphQLResolveInfo, data: dict[str, Any], filte
     if set(changes) & denied:
         raise not_authorized()
     updated = ctx.db.update_note(note.id, **changes)
-    assert updated is not None
+    if updated is None:  # a racing noteDelete won after the check: what the update after the delete answers
+        raise _note_not_found()
     return updated
 
 
@@ -299,7 +307,9 @@ def resolve_note_delete(_, info: GraphQLResolveInfo, filter: dict | None = None,
                         data: dict | None = None) -> dict[str, bool]:
     ctx = _ctx(info)
     note = _note_for_change(ctx, "delete", (filter or {}).get("id") or (data or {}).get("id"))
-    return {"success": ctx.db.delete_note(note.id)}
+    if ctx.db.delete_note(note.id) is None:  # a racing noteDelete won: what the second of two deletes answers
+        raise _note_not_found()
+    return {"success": True}
 
 
 def _note_field(name: str):

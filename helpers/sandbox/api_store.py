@@ -115,6 +115,10 @@ class EntityExists(Exception):
     """A unique value (a user's email) is taken."""
 
 
+class EntityGone(Exception):
+    """A row a write refers to (the note's author) no longer exists: it was deleted by a racing request."""
+
+
 NoteListener = Callable[[str, NoteRecord, "NoteRecord | None"], None]
 """Called as ``listener(mutation, note, previous)`` after a note is created, updated or deleted."""
 
@@ -287,13 +291,11 @@ class EnvironmentDb:
 
     def create_user(self, email: str, first_name: str | None, last_name: str | None,
                     role_names: Any) -> UserRecord:
-        with self._write() as db:
+        with self._write() as db:  # the check, the insert and the read back in one transaction
             if db.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
                 raise EntityExists(email)
             user_id = self._insert_user(db, email, first_name, last_name, role_names)
-        user = self.user(user_id)
-        assert user is not None
-        return user
+            return _user(db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
 
     def _insert_user(self, db: sqlite3.Connection, email: str, first_name: str | None, last_name: str | None,
                      role_names: Any, user_id: str | None = None) -> str:
@@ -367,31 +369,39 @@ class EnvironmentDb:
         record = NoteRecord(new_id(), title, body, created_by, now, now)
         with self._lock:
             with self._write() as db:
+                if created_by is not None and not db.execute("SELECT 1 FROM users WHERE id = ?",
+                                                             (created_by,)).fetchone():
+                    raise EntityGone(created_by)  # the author was deleted after the request was authenticated
                 db.execute("INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?)",
                            (record.id, title, body, created_by, now, now))
             self._notes_changed("create", record)
         return record
 
     def update_note(self, note_id: str, **fields: Any) -> NoteRecord | None:
+        """The updated note, or None when no note has this id (any more: a racing delete may have won)."""
         with self._lock:
-            previous = self.note(note_id)
-            with self._write() as db:
+            with self._write() as db:  # read, write and read back in one transaction
+                previous = db.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
+                if previous is None:
+                    return None
                 for name in ("title", "body"):
                     if name in fields:
                         db.execute(f"UPDATE notes SET {name} = ?, updated_at = ? WHERE id = ?",  # noqa: S608
                                    (fields[name], self._now(), note_id))
-            updated = self.note(note_id)
-            if updated is not None:
-                self._notes_changed("update", updated, previous)
+                updated = NoteRecord(**dict(db.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()))
+            self._notes_changed("update", updated, NoteRecord(**dict(previous)))
         return updated
 
-    def delete_note(self, note_id: str) -> bool:
+    def delete_note(self, note_id: str) -> NoteRecord | None:
+        """The deleted note, or None when no note has this id (any more: a racing delete may have won)."""
         with self._lock:
-            previous = self.note(note_id)
             with self._write() as db:
-                deleted = db.execute("DELETE FROM notes WHERE id = ?", (note_id,)).rowcount == 1
-            if deleted and previous is not None:
-                self._notes_changed("delete", previous, previous)
+                previous = db.execute("SELECT * FROM notes WHERE id = ?", (note_id,)).fetchone()
+                if previous is None:
+                    return None
+                db.execute("DELETE FROM notes WHERE id = ?", (note_id,))
+            deleted = NoteRecord(**dict(previous))
+            self._notes_changed("delete", deleted, deleted)
         return deleted
 
 

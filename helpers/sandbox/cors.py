@@ -24,12 +24,14 @@ class OriginPolicy(CORSMiddleware):
     a method or request headers that are not allowed gets ``request_refusal()``: the server's own catalogued
     errors (HTTP 400, no ``Access-Control-Allow-Origin``, nothing of the request repeated). With ``browsers_only``, a
     request without an ``Origin`` header (a server, a script, curl) passes untouched, without ``Vary: Origin``.
+    With ``public``, every origin may read the answers and they say so with ``Access-Control-Allow-Origin: *``
+    (no origin repeated, no ``Vary``): documents meant for anyone, such as an identity provider's keys.
     """
 
     def __init__(self, app: ASGIApp, allowed: Callable[[], Collection[str]], refusal: Callable[[], Response],
                  request_refusal: Callable[[], Response], paths: Collection[str] | None = None,
-                 browsers_only: bool = False, **options: Any) -> None:
-        super().__init__(app, allow_origins=(), **options)
+                 browsers_only: bool = False, public: bool = False, **options: Any) -> None:
+        super().__init__(app, allow_origins=("*",) if public else (), **options)
         self._allowed = allowed
         self._refusal = refusal
         self._request_refusal = request_refusal

@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 import secrets
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,23 +21,26 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..verify import Expectations, TokenRejected, verify_token
+from ..verify import REASONS, Expectations, TokenRejected, verify_token
 from . import idp_errors as E
 from .clock import Clock
 from .cors import OriginPolicy
 from .idp_errors import AuthorizePageError, AuthorizeRedirectError, OAuthError, SignupError
-from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, new_id
+from .idp_refresh import RefreshRefused
+from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, UserExists, new_id
 from .idp_tokens import TokenMinter, user_claims
 from .keys import ALGORITHM, KeyRing
-from .seed import AUTH0_PATHS, PASSWORD_REALM_GRANT, Client, Seed, User, load_seed, origin_of
+from .seed import AUTH0_PATHS, PASSWORD_REALM_GRANT, Client, RotationPolicy, Seed, User, load_seed, origin_of
 
 SESSION_COOKIE = "auth0"
 CORS_ENDPOINTS = ("token_endpoint", "userinfo_endpoint")  # what a single-page app's scripts call across origins
+DISCOVERY_PATH = "/.well-known/openid-configuration"
 MAX_BODY_BYTES = 64 * 1024
 PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
@@ -65,12 +69,18 @@ def create_idp_app(issuer: str, seed: Seed | None = None, clock: Clock | None = 
     """Build one identity provider. ``app.state.idp`` is the :class:`IdentityProvider`."""
     idp = IdentityProvider(issuer, seed or load_seed(), clock or Clock(), keys or KeyRing())
     cors_paths = tuple("/" + idp.paths[name] for name in CORS_ENDPOINTS)  # where the seed puts them
+    refusals = {"refusal": lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
+                "request_refusal": lambda: OAuthError(400, "invalid_request", E.CORS_REQUEST_NOT_ALLOWED).response()}
     cors = Middleware(OriginPolicy, allowed=lambda: idp.cors_origins, paths=cors_paths, allow_methods=["GET", "POST"],
-                      allow_headers=["authorization", "content-type", "auth0-client"], max_age=600,
-                      refusal=lambda: OAuthError(400, "invalid_request", E.CORS_ORIGIN_NOT_ALLOWED).response(),
-                      request_refusal=lambda: OAuthError(400, "invalid_request", E.CORS_REQUEST_NOT_ALLOWED).response(),
+                      allow_headers=["authorization", "content-type", "auth0-client"], max_age=600, **refusals,
                       browsers_only=True)  # token answers to servers are no-store: no Vary needed there
-    app = Starlette(routes=idp.routes(), middleware=[cors])
+    # Discovery and the keys are public documents: Auth0 answers any origin with "Access-Control-Allow-Origin: *"
+    # (auth0.js fetches the JWKS from the page to check an ID token's signature; auth0/auth0.js#1150)
+    public = Middleware(OriginPolicy, allowed=lambda: ("*",), paths=(DISCOVERY_PATH, "/" + idp.paths["jwks_uri"]),
+                        public=True, allow_methods=["GET"], max_age=600, **refusals, browsers_only=True)
+    app = Starlette(routes=idp.routes(), middleware=[cors, public], exception_handlers={
+        404: idp.not_served, 405: idp.not_served, Exception: idp.bug})
+    app.router.redirect_slashes = False  # Auth0's paths have no trailing slash; a 307 would carry no error body
     app.state.idp = idp
     return app
 
@@ -91,6 +101,24 @@ class IdentityProvider:
         # allows; how Auth0 decides this per application is not documented (sandbox behaviour).
         self.cors_origins = frozenset().union(*(client.cors_origins for client in seed.clients.values()))
         self.paths = {**AUTH0_PATHS, **(seed.settings.endpoint_paths or {})}
+        self._rotation = {client_id: client.rotation for client_id, client in seed.clients.items()}
+
+    def rotation(self, client_id: str) -> RotationPolicy:
+        """The application's Refresh Token Rotation setting now."""
+        return self._rotation[client_id]
+
+    def set_rotation(self, client_id: str, policy: RotationPolicy) -> None:
+        """Switch Refresh Token Rotation for one application (as its dashboard toggle does); tokens already
+        issued migrate when they are next exchanged, as Auth0 documents."""
+        if client_id not in self._rotation:
+            raise KeyError(f"no application {client_id!r} in this tenant")
+        self._rotation[client_id] = policy
+
+    def configure(self, **changes: Any) -> None:
+        """Change tenant settings live, e.g. ``userinfo_token_format="opaque"`` (an older tenant's access tokens
+        without an audience); a :class:`~helpers.sandbox.seed.SeedError` names a value the setting does not take."""
+        seed = replace(self.seed, settings=replace(self.seed.settings, **changes))
+        self.seed = self.minter.seed = self.store.seed = seed
 
     @property
     def rp_initiated_logout(self) -> bool:
@@ -100,7 +128,7 @@ class IdentityProvider:
     def routes(self) -> list[Route]:
         p = {name: "/" + path for name, path in self.paths.items()}
         return [
-            Route("/.well-known/openid-configuration", self.discovery, methods=["GET"]),
+            Route(DISCOVERY_PATH, self.discovery, methods=["GET"]),
             Route(p["jwks_uri"], self.jwks, methods=["GET"]),
             Route(p["authorization_endpoint"], self.authorize, methods=["GET"]),
             Route("/u/login", self.login_page, methods=["GET"]),
@@ -425,7 +453,9 @@ class IdentityProvider:
             client = self._authenticate_client(request, params)
             if grant_type not in client.grant_types:
                 raise OAuthError(403, "unauthorized_client", E.grant_not_allowed(grant_type), E.GRANT_TYPES_DOC)
-            body = handler(client, params, grant_type)
+            # Auth0 gives a browser (a cross-origin request: it sends Origin) a refresh token only when the
+            # application rotates them (https://auth0.com/docs/secure/tokens/refresh-tokens/use-refresh-token-rotation)
+            body = handler(client, params, grant_type, "origin" in request.headers)
         except OAuthError as exc:
             return exc.response()
         return JSONResponse(body, headers=E.NO_STORE)
@@ -452,7 +482,8 @@ class IdentityProvider:
             raise OAuthError(401, "access_denied", E.UNAUTHORIZED, headers=challenge)
         return client
 
-    def _grant_authorization_code(self, client: Client, params: dict[str, str], grant_type: str) -> dict[str, Any]:
+    def _grant_authorization_code(self, client: Client, params: dict[str, str], grant_type: str,
+                                  browser: bool) -> dict[str, Any]:
         value = _required(params, "code")
         code = self.store.redeem_code(value)  # consumed now, whatever happens next
         if code is None or code.login.client_id != client.client_id:
@@ -466,12 +497,13 @@ class IdentityProvider:
         elif verifier is None or not PKCE_VERIFIER.fullmatch(verifier) or not hmac.compare_digest(
                 _s256(verifier), code.code_challenge):
             raise OAuthError(403, "invalid_grant", E.BAD_VERIFIER)
-        body = self._user_tokens(client, code.login, gty=None)
+        body = self._user_tokens(client, code.login, gty=None, browser=browser)
         # remembered so that a replay of this code revokes them (JWT access tokens cannot be recalled)
         self.store.link_tokens_to_code(value, [body.get("refresh_token"), body["access_token"]])
         return body
 
-    def _grant_password(self, client: Client, params: dict[str, str], grant_type: str) -> dict[str, Any]:
+    def _grant_password(self, client: Client, params: dict[str, str], grant_type: str,
+                        browser: bool) -> dict[str, Any]:
         username = _required(params, "username")
         password = _required(params, "password")
         if grant_type == PASSWORD_REALM_GRANT:
@@ -487,9 +519,10 @@ class IdentityProvider:
             raise OAuthError(403, "invalid_grant", E.WRONG_CREDENTIALS)
         scope = tuple((params.get("scope") or "openid").split())
         login = Login(user.user_id, client.client_id, self.minter.granted_scope(scope, audience), audience)
-        return self._user_tokens(client, login, gty="password")
+        return self._user_tokens(client, login, gty="password", browser=browser)
 
-    def _grant_client_credentials(self, client: Client, params: dict[str, str], grant_type: str) -> dict[str, Any]:
+    def _grant_client_credentials(self, client: Client, params: dict[str, str], grant_type: str,
+                                  browser: bool) -> dict[str, Any]:
         audience = params.get("audience")
         if audience is None:
             raise OAuthError(403, "access_denied", E.NO_AUDIENCE)
@@ -507,8 +540,10 @@ class IdentityProvider:
         return {"access_token": issued.token, "scope": " ".join(issued.scope), "expires_in": issued.expires_in,
                 "token_type": "Bearer"}
 
-    def _grant_refresh_token(self, client: Client, params: dict[str, str], grant_type: str) -> dict[str, Any]:
-        stored = self.store.refresh_token(_required(params, "refresh_token"))
+    def _grant_refresh_token(self, client: Client, params: dict[str, str], grant_type: str,
+                             browser: bool) -> dict[str, Any]:
+        value = _required(params, "refresh_token")
+        stored = self.store.refresh_tokens.peek(value)
         if stored is None or stored.login.client_id != client.client_id:
             raise OAuthError(403, "invalid_grant", E.BAD_REFRESH_TOKEN)
         if self.store.user(stored.login.user_id) is None:
@@ -518,16 +553,28 @@ class IdentityProvider:
             scope = tuple(params["scope"].split())
             if not set(scope) <= set(stored.login.scope):
                 raise OAuthError(403, "access_denied", "The requested scope exceeds the scope of the refresh token.")
+        policy = self.rotation(client.client_id)
+        try:  # a spent rotating token: its family is revoked, and Auth0 answers as for any unknown token
+            exchanged = self.store.refresh_tokens.exchange(value, policy, give_new=not browser)
+        except RefreshRefused:
+            raise OAuthError(403, "invalid_grant", E.BAD_REFRESH_TOKEN) from None
         login = Login(stored.login.user_id, client.client_id, scope, stored.login.audience)  # no nonce on refresh
-        return self._user_tokens(client, login, gty="refresh_token", allow_refresh=False)
+        return self._user_tokens(client, login, gty="refresh_token", browser=browser,
+                                 refresh_token=exchanged.refresh_token)
 
-    def _user_tokens(self, client: Client, login: Login, gty: str | None, allow_refresh: bool = True) -> dict[str, Any]:
-        """The token response for a user: access token, ID token with ``openid``, refresh token with
-        ``offline_access`` (not rotated: a refresh grant returns no new one)."""
+    def _user_tokens(self, client: Client, login: Login, gty: str | None, browser: bool,
+                     refresh_token: str | None = None) -> dict[str, Any]:
+        """The token response for a user: access token, ID token with ``openid``, and a refresh token: a new one
+        for a login with ``offline_access`` (never to a browser unless the application rotates them), or the
+        one a refresh grant hands on (``refresh_token``; none when not rotating)."""
         issued = self.minter.user_access_token(login, gty=gty)
         body: dict[str, Any] = {"access_token": issued.token}
-        if allow_refresh and "offline_access" in login.scope and "refresh_token" in client.grant_types:
-            body["refresh_token"] = self.store.issue_refresh_token(login)
+        if gty != "refresh_token" and "offline_access" in login.scope and "refresh_token" in client.grant_types:
+            rotating = self.rotation(client.client_id).rotating
+            if rotating or not browser:
+                refresh_token = self.store.refresh_tokens.issue(login, rotating)
+        if refresh_token is not None:
+            body["refresh_token"] = refresh_token
         if "openid" in login.scope:
             body["id_token"] = self.minter.id_token(login)
         body.update(scope=" ".join(issued.scope), expires_in=issued.expires_in, token_type="Bearer")
@@ -552,6 +599,12 @@ class IdentityProvider:
                 user_id, login_scope = claims["sub"], tuple(str(claims.get("scope", "")).split())
             except TokenRejected as exc:
                 return _userinfo_denied(exc.message)
+        elif token and token.count(".") == 4:  # encrypted (JWE): only this provider's key reads it
+            claims = self.minter.cipher.decrypt(token)
+            if claims is not None and claims.get("exp", 0) <= self.clock.now():
+                return _userinfo_denied(REASONS["expired"])
+            if claims is not None and self.store.opaque_token(token) is not None:  # not revoked by a code replay
+                user_id, login_scope = claims.get("sub"), tuple(str(claims.get("scope", "")).split())
         elif token:
             opaque = self.store.opaque_token(token)
             if opaque is not None:
@@ -611,9 +664,12 @@ class IdentityProvider:
             if connection is None or not connection.is_database or connection.name not in client.connections:
                 raise SignupError("invalid_connection", "The connection does not exist or is not enabled for this client.")
             user = self._new_database_user(connection.name, params)
+            try:
+                stored = self.store.add_user(user)
+            except UserExists:  # a racing sign-up of the same email won after the check above
+                raise SignupError("user_exists", E.USER_EXISTS) from None
         except SignupError as exc:
             return exc.response()
-        stored = self.store.add_user(user)
         body = {"_id": stored.user_id.split("|", 1)[1], "email_verified": False, "email": stored.email}
         for name in ("username", "given_name", "family_name", "name", "nickname", "picture", "user_metadata"):
             if params.get(name):
@@ -647,6 +703,28 @@ class IdentityProvider:
         return User(user_id="auth0|" + secrets.token_hex(12), connection=connection, email=email.lower(),
                     email_verified=False, password=params["password"],
                     updated_at=now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z", **optional)
+
+    # ---------------------------------------------------------------- what no route serves
+    async def not_served(self, request: Request, exc: HTTPException) -> Response:
+        """An unknown path (404) or a method its path does not take (405): Auth0's error codes for these
+        statuses (shared reference auth0-protocol.md §3.1: ``not_found`` is sandbox wording, Auth0 documents
+        ``endpoint_disabled`` for a disabled feature), as an error page for a browser, else as OAuth JSON."""
+        if exc.status_code == 405:
+            error = OAuthError(405, "method_not_allowed", E.METHOD_NOT_ALLOWED, headers={"Allow": exc.headers["Allow"]})
+        else:
+            error = OAuthError(404, "not_found", E.NOT_FOUND)
+        return self._answer(request, error)
+
+    async def bug(self, request: Request, exc: Exception) -> Response:
+        """An unexpected exception (a sandbox bug): ``server_error``, never a stack trace."""
+        return self._answer(request, OAuthError(500, "server_error", E.INTERNAL))
+
+    def _answer(self, request: Request, error: OAuthError) -> Response:
+        if "text/html" in request.headers.get("accept", ""):  # a browser's navigation
+            page = self._error_page(AuthorizePageError(error.error, error.description), status=error.status)
+            page.headers.update(error.headers)
+            return page
+        return error.response()
 
     # ---------------------------------------------------------------- pages
     def _error_page(self, exc: AuthorizePageError, status: int = 400) -> Response:

@@ -28,6 +28,9 @@ USER_EXISTS = "The user already exists."
 REDIRECT_URI_MISMATCH = "The redirect_uri does not match the one sent to /authorize."
 CORS_ORIGIN_NOT_ALLOWED = ("This origin may not call this endpoint from a browser: it is not the origin of an "
                            "application's Allowed Callback URL or Allowed Origins (CORS).")
+NOT_FOUND = "The identity provider has no endpoint at this path."
+METHOD_NOT_ALLOWED = "This endpoint does not accept this HTTP method."
+INTERNAL = "The identity provider failed to answer this request."
 CORS_REQUEST_NOT_ALLOWED = ("This method or these request headers may not be sent to this endpoint from a browser "
                             "(CORS).")
 

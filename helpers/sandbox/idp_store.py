@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from .clock import Clock
+from .idp_refresh import RefreshTokens
 from .seed import Seed, User
 
 
@@ -58,13 +59,8 @@ class AuthorizationCode:
 
 
 @dataclass(frozen=True)
-class RefreshToken:
-    login: Login
-
-
-@dataclass(frozen=True)
 class OpaqueAccessToken:
-    """An access token issued without an audience: a random string only ``/userinfo`` accepts."""
+    """An access token issued without an audience (encrypted, or a random string): only ``/userinfo`` accepts it."""
 
     login: Login
     expires_at: float
@@ -87,6 +83,10 @@ class StoredUser:
     password_hash: bytes = b""
 
 
+class UserExists(Exception):
+    """The connection already has a user with this email."""
+
+
 def new_id(nbytes: int = 24) -> str:
     """An unguessable identifier (base64url)."""
     return secrets.token_urlsafe(nbytes)
@@ -103,18 +103,21 @@ class IdpStore:
     _transactions: dict[str, AuthorizationRequest] = field(default_factory=dict, repr=False)
     _codes: dict[str, AuthorizationCode] = field(default_factory=dict, repr=False)
     _redeemed_codes: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    _refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict, repr=False)
     _opaque_tokens: dict[str, OpaqueAccessToken] = field(default_factory=dict, repr=False)
     _sessions: dict[str, Session] = field(default_factory=dict, repr=False)
     _upstream_codes: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    refresh_tokens: RefreshTokens = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.refresh_tokens = RefreshTokens(self.clock)
         for user in self.seed.users:
             self.add_user(replace(user))
 
     # users -------------------------------------------------------------------------------
     def add_user(self, user: User) -> User:
-        """Store a user; a database user's password is kept only as a salted hash."""
+        """Store a user; a database user's password is kept only as a salted hash. Raises :class:`UserExists`
+        when the connection has a user with this email (checked under the lock: two racing sign-ups of one
+        email give one user and one ``user_exists``, as one after the other would)."""
         stored = StoredUser(user)
         if user.password is not None:
             stored.password_salt = secrets.token_bytes(16)
@@ -123,6 +126,8 @@ class IdpStore:
         with self._lock:
             if user.user_id in self._users:
                 raise ValueError(f"user {user.user_id} exists")
+            if self._find(user.connection, user.email) is not None:
+                raise UserExists(user.connection)
             self._users[user.user_id] = stored
         return user
 
@@ -133,11 +138,14 @@ class IdpStore:
 
     def find_user(self, connection: str, email: str) -> User | None:
         """The user of ``connection`` with this email (Auth0 compares emails case-insensitively)."""
-        wanted = email.strip().lower()
         with self._lock:
-            for stored in self._users.values():
-                if stored.user.connection == connection and stored.user.email.lower() == wanted:
-                    return stored.user
+            return self._find(connection, email)
+
+    def _find(self, connection: str, email: str | None) -> User | None:
+        wanted = (email or "").strip().lower()
+        for stored in self._users.values():
+            if wanted and stored.user.connection == connection and (stored.user.email or "").lower() == wanted:
+                return stored.user
         return None
 
     def users_of(self, connection: str) -> list[User]:
@@ -196,7 +204,7 @@ class IdpStore:
             code = self._codes.pop(value, None)
             if code is None:
                 for token in self._redeemed_codes.get(value, []):
-                    self._refresh_tokens.pop(token, None)
+                    self.refresh_tokens.revoke(token)  # a rotating one with its whole family
                     self._opaque_tokens.pop(token, None)
                 return None
             self._redeemed_codes[value] = []
@@ -209,22 +217,16 @@ class IdpStore:
         with self._lock:
             self._redeemed_codes.setdefault(code_value, []).extend(t for t in tokens if t)
 
-    # refresh and opaque tokens -----------------------------------------------------------
-    def issue_refresh_token(self, login: Login) -> str:
-        value = new_id(32)
-        with self._lock:
-            self._refresh_tokens[value] = RefreshToken(login)
-        return value
-
-    def refresh_token(self, value: str) -> RefreshToken | None:
-        with self._lock:
-            return self._refresh_tokens.get(value)
-
+    # opaque access tokens (refresh tokens: ``self.refresh_tokens``) --------------------------
     def issue_opaque_token(self, login: Login, lifetime: int) -> str:
         value = new_id(24)
+        self.remember_userinfo_token(value, login, lifetime)
+        return value
+
+    def remember_userinfo_token(self, value: str, login: Login, lifetime: int) -> None:
+        """Keep a ``/userinfo`` access token (opaque or encrypted) until it expires or a replayed code revokes it."""
         with self._lock:
             self._opaque_tokens[value] = OpaqueAccessToken(login, self.clock.now() + lifetime)
-        return value
 
     def opaque_token(self, value: str) -> OpaqueAccessToken | None:
         with self._lock:

@@ -1,11 +1,17 @@
-"""Minting tokens shaped like Auth0's: ID tokens, access tokens (JWT or opaque) and their claims."""
+"""Minting tokens shaped like Auth0's: ID tokens, access tokens (JWT, encrypted JWE or opaque) and their claims."""
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+from joserfc import jwe
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+from joserfc.registry import HeaderParameter
 
 from .clock import Clock
 from .idp_store import IdpStore, Login
@@ -58,6 +64,30 @@ class IssuedAccessToken:
     scope: tuple[str, ...]
 
 
+class UserinfoCipher:
+    """Encrypts the claims of ``/userinfo`` access tokens as Auth0 does: compact JWE, ``dir`` + ``A256GCM``, the
+    issuer in the protected header; the key is made here, never leaves this object and dies with the process."""
+
+    REGISTRY = jwe.JWERegistry(header_registry={"iss": HeaderParameter("Issuer (RFC 7519 §5.3)", "str")},
+                               algorithms=["dir", "A256GCM"])
+
+    def __init__(self, issuer: str) -> None:
+        self._header = {"alg": "dir", "enc": "A256GCM", "iss": issuer}
+        self._key = OctKey.generate_key(256)
+
+    def encrypt(self, claims: dict[str, Any]) -> str:
+        return jwe.encrypt_compact(self._header, json.dumps(claims).encode(), self._key, registry=self.REGISTRY)
+
+    def decrypt(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this cipher encrypted; ``None`` for any other value (never raises)."""
+        try:
+            found = jwe.decrypt_compact(token, self._key, registry=self.REGISTRY)
+            claims = json.loads(found.plaintext or b"")
+        except (JoseError, ValueError, TypeError, KeyError):  # (binascii.Error is a ValueError)
+            return None
+        return claims if found.protected == self._header and isinstance(claims, dict) else None
+
+
 class TokenMinter:
     """Signs tokens for one identity provider (its issuer, keys, seed and clock)."""
 
@@ -67,6 +97,7 @@ class TokenMinter:
         self.keys = keys
         self.clock = clock
         self.store = store
+        self.cipher = UserinfoCipher(issuer)
 
     @property
     def userinfo_audience(self) -> str:
@@ -101,15 +132,20 @@ class TokenMinter:
         return self.keys.sign(claims)
 
     def user_access_token(self, login: Login, gty: str | None = None, implicit: bool = False) -> IssuedAccessToken:
-        """A user's access token: a JWT for a custom API, else an opaque ``/userinfo`` token."""
+        """A user's access token: a JWT for a custom API, else a ``/userinfo`` token, encrypted (JWE) or opaque as
+        the tenant setting ``userinfo_token_format`` says."""
         scope = self.granted_scope(login.scope, login.audience)
         if login.audience is None:
-            lifetime = (
-                self.seed.settings.userinfo_token_lifetime_implicit
-                if implicit
-                else self.seed.settings.userinfo_token_lifetime
-            )
-            return IssuedAccessToken(self.store.issue_opaque_token(login, lifetime), lifetime, scope)
+            settings = self.seed.settings
+            lifetime = settings.userinfo_token_lifetime_implicit if implicit else settings.userinfo_token_lifetime
+            if settings.userinfo_token_format == "opaque":
+                return IssuedAccessToken(self.store.issue_opaque_token(login, lifetime), lifetime, scope)
+            now = self.clock.now_int()
+            token = self.cipher.encrypt({"iss": self.issuer, "sub": login.user_id, "aud": self.userinfo_audience,
+                                         "iat": now, "exp": now + lifetime, "scope": " ".join(scope),
+                                         "azp": login.client_id})
+            self.store.remember_userinfo_token(token, login, lifetime)  # a replayed code revokes it
+            return IssuedAccessToken(token, lifetime, scope)
         api = self.seed.apis[login.audience]
         now = self.clock.now_int()
         audience: str | list[str] = [api.identifier, self.userinfo_audience] if "openid" in scope else api.identifier

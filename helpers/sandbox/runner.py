@@ -15,7 +15,7 @@ from .data_folder import temporary_data_folder
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
 from .keys import KeyRing
 from .sample_app_server import create_sample_app, sample_app_config
-from .seed import DEFAULT_TENANT_FILE, load_seed
+from .seed import DEFAULT_TENANT_FILE, RotationPolicy, load_seed
 from .server import BackgroundServer
 
 from .api_seed import MASTER, SELF_SIGNUP_MODES, AuthProfileSeed  # the workspace controls (lesson 11)
@@ -88,6 +88,24 @@ class Sandbox:
     def rotate_keys(self) -> str:
         """Sign new tokens with the next key; the old one stays published. Returns the new ``kid``."""
         return self.idp.keys.rotate()
+
+    def refresh_token_rotation(self, client_id: str | None = None) -> RotationPolicy:
+        """An application's Refresh Token Rotation setting (the single-page app's by default)."""
+        return self.idp.rotation(client_id or self.spa_client_id)
+
+    def set_refresh_token_rotation(self, rotating: bool, *, reuse_interval: int | None = None,
+                                   client_id: str | None = None) -> RotationPolicy:
+        """Switch Refresh Token Rotation for an application (the single-page app by default), as its Auth0
+        dashboard toggle does; ``reuse_interval`` in seconds (kept when ``None``). Returns the previous setting,
+        so that ``set_refresh_token_rotation(previous.rotating, reuse_interval=previous.reuse_interval)`` puts
+        it back. https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation"""
+        client_id = client_id or self.spa_client_id
+        previous = self.idp.rotation(client_id)
+        if reuse_interval is not None and (not isinstance(reuse_interval, int) or reuse_interval < 0):
+            raise ValueError("reuse_interval is a number of seconds, 0 or more")
+        interval = previous.reuse_interval if reuse_interval is None else reuse_interval
+        self.idp.set_rotation(client_id, RotationPolicy(bool(rotating), interval))
+        return previous
 
     def stop(self) -> None:
         """Stop the servers (and forget this sandbox, so the next ``start_sandbox()`` starts anew)."""

@@ -15,6 +15,7 @@ SECOND_TENANT_FILE = DATA_DIR / "second-tenant.json"  # another provider: other 
 PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
 DATABASE_STRATEGY = "auth0"
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+USERINFO_TOKEN_FORMATS = ("jwe", "opaque")
 
 
 class SeedError(ValueError):
@@ -37,6 +38,38 @@ class Settings:
     # where the endpoints are, relative to the issuer (discovery advertises them): Auth0's layout unless the
     # seed says otherwise; end_session_endpoint set = OIDC RP-Initiated Logout there instead of /v2/logout
     endpoint_paths: dict[str, str] | None = None
+    # the access token of a login that asks for no audience (only /userinfo reads it): "jwe", as current Auth0
+    # tenants issue (five parts, {"alg":"dir","enc":"A256GCM","iss":...}), or "opaque", an older tenant's short
+    # random string
+    userinfo_token_format: str = "jwe"
+
+    def __post_init__(self) -> None:
+        if self.userinfo_token_format not in USERINFO_TOKEN_FORMATS:
+            raise SeedError(f"settings.userinfo_token_format must be one of {USERINFO_TOKEN_FORMATS}")
+
+
+@dataclass(frozen=True)
+class RotationPolicy:
+    """An application's Refresh Token Rotation setting
+    (https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation).
+
+    ``rotating``: each exchange returns a new refresh token and spends the old one; a spent one presented
+    again revokes its whole family. ``reuse_interval`` (Auth0's "Reuse Interval", ``leeway``): seconds after
+    an exchange during which the token just spent may be exchanged once more (a retry), 0 = none (Auth0's default).
+    """
+
+    rotating: bool = False
+    reuse_interval: int = 0
+
+    @classmethod
+    def from_seed(cls, raw: dict[str, Any] | None, where: str = "refresh_token") -> "RotationPolicy":
+        raw = raw or {}
+        kind, leeway = raw.get("rotation_type", "non-rotating"), raw.get("leeway", 0)
+        if kind not in ("rotating", "non-rotating") or not isinstance(leeway, int) or isinstance(leeway, bool) \
+                or leeway < 0 or set(raw) - {"rotation_type", "leeway"}:
+            raise SeedError(f"{where}: refresh_token takes rotation_type (rotating | non-rotating) and leeway "
+                            "(seconds, 0 or more)")
+        return cls(kind == "rotating", leeway)
 
 
 @dataclass(frozen=True)
@@ -53,6 +86,13 @@ class Client:
     web_origins: tuple[str, ...] = ()
     connections: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()  # Auth0's "Allowed Origins (CORS)"
+    # Auth0's Management API shape: {"rotation_type": "rotating" | "non-rotating", "leeway": seconds}
+    refresh_token: dict[str, Any] | None = None
+
+    @property
+    def rotation(self) -> RotationPolicy:
+        """The application's Refresh Token Rotation setting as the seed gives it."""
+        return RotationPolicy.from_seed(self.refresh_token, f"client {self.client_id}")
 
     @property
     def cors_origins(self) -> frozenset[str]:
@@ -230,6 +270,7 @@ def _check(seed: Seed) -> None:
             raise SeedError(f"settings.endpoint_paths: {name!r} must be one of {ENDPOINT_NAMES} with a path "
                             "relative to the issuer (no leading slash)")
     for client in seed.clients.values():
+        client.rotation  # noqa: B018 - raises on a malformed refresh_token setting
         for name in client.connections:
             if name not in seed.connections:
                 raise SeedError(f"client {client.client_id}: unknown connection {name!r}")
