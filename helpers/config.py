@@ -37,7 +37,11 @@ NEEDS = (("M2M_CLIENT_ID", "API_AUDIENCE", "the client credentials grant asks a 
          ("API_TOKEN", "GRAPHQL_URL", "an API token is sent to a GraphQL workspace"))
 KNOWN_KEYS = ("AUTH_FLOWS_TARGET", "AUTH0_DOMAIN", "OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI", "WEB_CLIENT_ID",
               "WEB_CLIENT_SECRET", "M2M_CLIENT_ID", "M2M_CLIENT_SECRET", "API_AUDIENCE", "CONNECTION", "GRAPHQL_URL",
-              "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD")
+              "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD", "AUDIENCE_PARAMETER")
+# How a token request names the API: Auth0's own ``audience`` parameter
+# (https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens), or the standard's ``resource``
+# (RFC 8707 §2), sent at /authorize and at /token. Default: ``audience`` for auth0, ``resource`` for oidc.
+AUDIENCE_PARAMETERS = ("audience", "resource")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # plain http is accepted only for these (local test servers)
 
 
@@ -86,6 +90,8 @@ class Target:
     auth_profile_id: str | None = None
     api_token: str | None = field(default=None, repr=False)
     users: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    audience_parameter: str = "audience"
+    iss_parameter_supported: bool = False  # RFC 9207: discovery's authorization_response_iss_parameter_supported
 
     @property
     def domain(self) -> str:
@@ -151,7 +157,8 @@ def _endpoints(document: dict[str, Any], logout_endpoint: str | None) -> dict[st
     """The :class:`Target` fields a discovery document gives."""
     return {"issuer": document["issuer"], "authorization_endpoint": document["authorization_endpoint"],
             "token_endpoint": document["token_endpoint"], "userinfo_endpoint": document.get("userinfo_endpoint"),
-            "jwks_uri": document["jwks_uri"], "logout_endpoint": logout_endpoint}
+            "jwks_uri": document["jwks_uri"], "logout_endpoint": logout_endpoint,
+            "iss_parameter_supported": document.get("authorization_response_iss_parameter_supported") is True}
 
 
 def target_from_sandbox(sandbox: Sandbox) -> Target:
@@ -211,6 +218,7 @@ def load_target(env_file: str | Path | None = None) -> Target:
         auth_profile_id=values.get("AUTH_PROFILE_ID"),
         api_token=values.get("API_TOKEN"),
         users=((values["LAB_USER_EMAIL"], values["LAB_USER_PASSWORD"]),) if "LAB_USER_EMAIL" in values else (),
+        audience_parameter=values.get("AUDIENCE_PARAMETER", "resource" if kind == "oidc" else "audience").lower(),
     )
 
 
@@ -250,6 +258,8 @@ def check_settings(values: dict[str, str], kind: str, path: str | Path = ".env")
         problem = _url_problem(values[key], key) if key in values else None
         if problem:
             problems.append((key, problem))
+    if values.get("AUDIENCE_PARAMETER", "audience").lower() not in AUDIENCE_PARAMETERS:
+        problems.append(("AUDIENCE_PARAMETER", "AUDIENCE_PARAMETER is audience (Auth0) or resource (RFC 8707)."))
     if "REDIRECT_URI" in values and urlsplit(values["REDIRECT_URI"]).fragment:
         problems.append(("REDIRECT_URI", "REDIRECT_URI must not have a #fragment (RFC 6749 §3.1.2); remove it."))
     if not missing and not problems:

@@ -44,7 +44,8 @@ def tenant_env(tmp_path_factory):
               "WEB_CLIENT_SECRET": box.web_client_secret, "M2M_CLIENT_ID": box.m2m_client_id,
               "M2M_CLIENT_SECRET": box.m2m_client_secret, "API_AUDIENCE": box.api_audience,
               "CONNECTION": box.connection, "LAB_USER_EMAIL": user["email"], "LAB_USER_PASSWORD": user["password"],
-              "GRAPHQL_URL": box.api_url, "AUTH_PROFILE_ID": box.auth_profile_id, "API_TOKEN": box.api_token}
+              "GRAPHQL_URL": box.api_url, "AUTH_PROFILE_ID": box.auth_profile_id, "API_TOKEN": box.api_token,
+              "AUDIENCE_PARAMETER": "audience"}  # an Auth0-shaped provider: it takes audience, not resource
     path = tmp_path_factory.mktemp("tenant") / ".env"
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     browser = path.parent / "browser"  # webbrowser runs $BROWSER with the URL: one executable, no arguments
