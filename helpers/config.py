@@ -37,7 +37,8 @@ NEEDS = (("M2M_CLIENT_ID", "API_AUDIENCE", "the client credentials grant asks a 
          ("API_TOKEN", "GRAPHQL_URL", "an API token is sent to a GraphQL workspace"))
 KNOWN_KEYS = ("AUTH_FLOWS_TARGET", "AUTH0_DOMAIN", "OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI", "WEB_CLIENT_ID",
               "WEB_CLIENT_SECRET", "M2M_CLIENT_ID", "M2M_CLIENT_SECRET", "API_AUDIENCE", "CONNECTION", "GRAPHQL_URL",
-              "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD", "AUDIENCE_PARAMETER")
+              "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD", "AUDIENCE_PARAMETER",
+              "SANDBOX_API_TRUSTS_ISSUER")
 # How a token request names the API: Auth0's own ``audience`` parameter
 # (https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens), or the standard's ``resource``
 # (RFC 8707 §2), sent at /authorize and at /token. Default: ``audience`` for auth0, ``resource`` for oidc.
@@ -91,6 +92,7 @@ class Target:
     api_token: str | None = field(default=None, repr=False)
     users: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     audience_parameter: str = "audience"
+    api_trusts_provider: bool = False  # the GraphQL API is the sandbox's, trusting this provider (sandbox behaviour)
     iss_parameter_supported: bool = False  # RFC 9207: discovery's authorization_response_iss_parameter_supported
 
     @property
@@ -202,6 +204,10 @@ def load_target(env_file: str | Path | None = None) -> Target:
     check_settings(values, kind, path)
     issuer = _auth0_issuer(values["AUTH0_DOMAIN"]) if kind == "auth0" else values["OIDC_ISSUER"]
     document = discover(issuer)
+    if _yes(values.get("SANDBOX_API_TRUSTS_ISSUER")):  # the sandbox's API, trusting this provider's ID tokens
+        api = start_sandbox(trust_issuer=document["issuer"], trust_client_id=values["SPA_CLIENT_ID"])
+        values.update(GRAPHQL_URL=api.api_url, AUTH_PROFILE_ID=api.trusted_auth_profile_id or "",
+                      API_TOKEN=api.api_token)
     logout = issuer + "v2/logout" if kind == "auth0" else document.get("end_session_endpoint")
     return Target(
         kind=kind,
@@ -219,7 +225,12 @@ def load_target(env_file: str | Path | None = None) -> Target:
         api_token=values.get("API_TOKEN"),
         users=((values["LAB_USER_EMAIL"], values["LAB_USER_PASSWORD"]),) if "LAB_USER_EMAIL" in values else (),
         audience_parameter=values.get("AUDIENCE_PARAMETER", "resource" if kind == "oidc" else "audience").lower(),
+        api_trusts_provider=_yes(values.get("SANDBOX_API_TRUSTS_ISSUER")),
     )
+
+
+def _yes(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
 
 
 def configured_kind(env_file: str | Path | None = None) -> str:
@@ -258,6 +269,11 @@ def check_settings(values: dict[str, str], kind: str, path: str | Path = ".env")
         problem = _url_problem(values[key], key) if key in values else None
         if problem:
             problems.append((key, problem))
+    if _yes(values.get("SANDBOX_API_TRUSTS_ISSUER")):
+        for key in ("GRAPHQL_URL", "AUTH_PROFILE_ID", "API_TOKEN"):
+            if key in values:
+                problems.append((key, f"SANDBOX_API_TRUSTS_ISSUER=true gives the sandbox's API (its URL, profile and "
+                                      f"token); remove {key}, or set SANDBOX_API_TRUSTS_ISSUER=false to use yours."))
     if values.get("AUDIENCE_PARAMETER", "audience").lower() not in AUDIENCE_PARAMETERS:
         problems.append(("AUDIENCE_PARAMETER", "AUDIENCE_PARAMETER is audience (Auth0) or resource (RFC 8707)."))
     if "REDIRECT_URI" in values and urlsplit(values["REDIRECT_URI"]).fragment:

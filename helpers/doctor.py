@@ -31,7 +31,7 @@ from .errors import UnknownError, explain
 from .graphql import GraphQLCallError, GraphQLClient
 from .jwks import JwksCache, discovered_jwks_uri
 from .tokens import NotAJwt, TokenParts, decode_parts, readable_time
-from .verify import REASONS, Expectations, TokenRejected, verify_token
+from .verify import REASONS, Expectations, TokenRejected, issuer_of_profile_domain, verify_token
 
 __all__ = ["CHECKS", "DEFAULT_OPERATION", "STATUSES", "Diagnosis", "Finding", "diagnose", "doctor_widget"]
 
@@ -199,7 +199,7 @@ class _Profile:
 
     @property
     def issuer(self) -> str:
-        """The issuer a profile's domain stands for: ``https://`` unless given, with the trailing slash."""
+        """The issuer a profile's domain stands for (:func:`helpers.verify.issuer_of_profile_domain`)."""
         return issuer_of_profile_domain(self.domain)
 
     @property
@@ -945,12 +945,6 @@ def _jwks_uri_of(issuer: str) -> str:
     """The issuer's ``jwks_uri`` from its discovery document; Auth0's ``<issuer>.well-known/jwks.json`` when the
     issuer publishes no usable document."""
     return discovered_jwks_uri(issuer) or (issuer if issuer.endswith("/") else issuer + "/") + ".well-known/jwks.json"
-
-
-def issuer_of_profile_domain(domain: str) -> str:
-    """The issuer an Authentication Profile's domain stands for: ``https://`` unless given, trailing slash."""
-    issuer = domain if "://" in domain else "https://" + domain
-    return issuer if issuer.endswith("/") else issuer + "/"
 
 
 def _loose(issuer: str) -> str:

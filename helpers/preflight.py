@@ -24,7 +24,7 @@ import pandas as pd
 import requests
 
 from .config import ConfigError, Target, discover
-from .doctor import issuer_of_profile_domain
+from .verify import issuer_of_profile_domain
 from .flows import FlowError, client_credentials, error_from_response, password_realm, start_authorization
 from .graphql import GraphQLCallError, GraphQLClient
 

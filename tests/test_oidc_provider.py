@@ -15,7 +15,10 @@ import jwt
 import pytest
 
 from helpers import flows
-from helpers.config import load_target
+from helpers.attacks import tampered_payload
+from helpers.config import ConfigError, load_target
+from helpers.graphql import GraphQLCallError, GraphQLClient
+from helpers.sandbox import launch_sandbox
 from helpers.tokens import kind_of
 from tests.oidc_provider import RESOURCE, start_node_provider
 from tests.scripted_chromium import log_in
@@ -118,3 +121,64 @@ def test_refresh_and_the_m2m_grant_name_the_resource(target, provider, browser_p
         machine = flows.client_credentials(target)
         assert "resource=" in machine.exchange.request_body and "audience" not in machine.exchange.request_body
         assert jwt.decode(machine.access_token, options={"verify_signature": False})["aud"] == RESOURCE
+
+
+# ------------------------------------------------------------------ the sandbox API trusting the provider
+@pytest.fixture(scope="module")
+def trusting_api(provider):
+    box = launch_sandbox(trust_issuer=provider.issuer, trust_client_id=provider.spa_client_id)
+    yield box
+    box.stop()
+
+
+def test_the_json_line_names_the_trusted_issuer_and_its_profile(trusting_api, provider):
+    facts = json.loads(json.dumps(trusting_api.info()))
+    assert facts["trusted_issuer"] == provider.issuer and facts["trusted_client_id"] == provider.spa_client_id
+    profiles = GraphQLClient(trusting_api.api_url, trusting_api.api_token).execute(
+        "{ authenticationProfilesList { items { id type domain clientId } } }")["authenticationProfilesList"]["items"]
+    assert {"id": facts["trusted_auth_profile_id"], "type": "TRUSTED_ISSUER", "domain": provider.issuer,
+            "clientId": provider.spa_client_id} in profiles
+
+
+def test_the_trusting_api_accepts_the_providers_id_token_and_refuses_a_forged_one(
+        target, provider, trusting_api, browser_page):
+    asked = json.dumps({"id_token": {"email": None, "email_verified": None}})
+    request, callback = chromium_login(target, browser_page, provider.user, claims=asked)
+    id_token = flows.exchange_code(target, request, callback).id_token
+    api = GraphQLClient(trusting_api.api_url, id_token)
+    with pytest.raises(GraphQLCallError) as absent:
+        api.execute("{ user { email } }")
+    assert absent.value.code == "UserNotFoundError"  # verified, but not yet a user of the workspace
+    api.execute("mutation($p: ID, $e: String!) { userSignUpWithToken(authProfileId: $p, user: {email: $e}) { id } }",
+                {"p": trusting_api.trusted_auth_profile_id, "e": provider.user["email"]})
+    assert api.execute("{ user { email } }")["user"]["email"] == provider.user["email"]
+    with pytest.raises(GraphQLCallError) as forged:
+        api.with_token(tampered_payload(id_token, email="someone.else@oidc.example")).execute("{ user { email } }")
+    assert forged.value.code == "InvalidTokenError"
+
+
+def test_the_cli_takes_the_issuer_and_client_id_together(capsys):
+    from helpers.sandbox.__main__ import main
+    with pytest.raises(SystemExit):
+        main(["--trust-issuer", "https://login.example.com"])
+    assert "go together" in capsys.readouterr().err
+
+
+def test_a_settings_file_can_ask_for_the_sandbox_api_trusting_the_provider(provider, tmp_path, monkeypatch):
+    started = []
+
+    def own_sandbox(**trust):  # not the session's shared sandbox: start_sandbox() would replace it
+        started.append(launch_sandbox(**trust))
+        return started[-1]
+
+    monkeypatch.setattr("helpers.config.start_sandbox", own_sandbox)
+    try:
+        target = load_target(env_file_for(provider, tmp_path, SANDBOX_API_TRUSTS_ISSUER="true"))
+        assert target.api_trusts_provider and target.api_url == started[0].api_url
+        assert target.auth_profile_id == started[0].trusted_auth_profile_id
+        assert started[0].trusted_issuer == provider.issuer
+    finally:
+        for box in started:
+            box.stop()
+    with pytest.raises(ConfigError, match="remove GRAPHQL_URL"):
+        load_target(env_file_for(provider, tmp_path, SANDBOX_API_TRUSTS_ISSUER="true", GRAPHQL_URL="http://localhost:1/x"))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .api_app import GraphQLApi, create_api_app
-from .api_seed import DEFAULT_API_FILE, load_api_seed
+from .api_seed import DEFAULT_API_FILE, TRUSTED_PROFILE_ID, load_api_seed, trusting
 from .clock import Clock
 from .data_folder import temporary_data_folder
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
@@ -48,6 +48,9 @@ class Sandbox:
     api: GraphQLApi = field(repr=False)
     _servers: list[BackgroundServer] = field(default_factory=list, repr=False)
     _temporary_data: bool = field(default=True, repr=False)
+    trusted_issuer: str | None = None  # a foreign OpenID Connect issuer the API trusts (sandbox behaviour)
+    trusted_client_id: str | None = None
+    trusted_auth_profile_id: str | None = None
 
     def info(self) -> dict[str, Any]:
         """The facts printed as JSON by ``python -m helpers.sandbox`` (keys are a contract: only added)."""
@@ -71,6 +74,9 @@ class Sandbox:
             "data_dir": str(self.data_dir),
             "api_settings": asdict(self.api.settings),
             "sample_app_url": self.sample_app_url,
+            "trusted_issuer": self.trusted_issuer,
+            "trusted_client_id": self.trusted_client_id,
+            "trusted_auth_profile_id": self.trusted_auth_profile_id,
         }
 
     @property
@@ -104,20 +110,25 @@ class Sandbox:
 
 def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
                   fresh: bool = False, quiet: bool = True, data_dir: str | Path | None = None,
-                  api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0) -> Sandbox:
+                  api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0, trust_issuer: str | None = None,
+                  trust_client_id: str | None = None) -> Sandbox:
     """Start the sandbox in background threads, or return the one already running in this kernel.
 
     ``fresh=True`` stops a running sandbox first. Ports ``0`` pick free ports. The API keeps its
     SQLite databases in a temporary folder removed on ``stop()``, or in ``data_dir`` (kept).
+    ``trust_issuer`` and ``trust_client_id`` add an Authentication Profile trusting that issuer's ID tokens
+    (see :func:`launch_sandbox`); a running sandbox that trusts another issuer (or none) is replaced.
     """
     global _running
     with _lock:
-        if _running is not None and _running.running and not fresh:
+        if (_running is not None and _running.running and not fresh
+                and (_running.trusted_issuer, _running.trusted_client_id) == (trust_issuer, trust_client_id)):
             return _running
         previous = _running
     if previous is not None:
         previous.stop()
-    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet, data_dir, api_seed_path, app_port=app_port)
+    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet, data_dir, api_seed_path, app_port=app_port,
+                             trust_issuer=trust_issuer, trust_client_id=trust_client_id)
     with _lock:
         _running = sandbox
     return sandbox
@@ -125,12 +136,20 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
 
 def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
                    quiet: bool = True, data_dir: str | Path | None = None,
-                   api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0, **api_settings: Any) -> Sandbox:
+                   api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0, trust_issuer: str | None = None,
+                   trust_client_id: str | None = None, **api_settings: Any) -> Sandbox:
     """Start a new, independent sandbox (not the kernel's shared one): for tests that need several.
 
     ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...). A seed that
     moves the endpoints (``endpoint_paths``) makes the API read the keys' URI from discovery.
+    ``trust_issuer`` (exactly as its discovery document spells it) and ``trust_client_id`` (the ``aud`` of
+    its ID tokens) give the API's first workspace one more Authentication Profile that trusts that issuer's
+    ID tokens, its keys read from the issuer's discovery document (:func:`api_seed.trusting`).
     """
+    if (trust_issuer is None) != (trust_client_id is None):
+        raise ValueError("trust_issuer and trust_client_id go together")
+    if trust_issuer is not None:
+        api_settings.setdefault("jwks_from_discovery", True)
     # The sample app's port comes first: the tenant registers its callback URL, the API its origin.
     app_server = BackgroundServer(lambda port: create_sample_app(), app_port, quiet)
     app_origin = f"http://localhost:{app_server.port}"
@@ -155,6 +174,8 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         api_seed = load_api_seed({"idp_url": idp.issuer, "spa_client_id": spa.client_id,
                                   "web_client_id": web.client_id, "sample_app_origin": app_origin},
                                  api_seed_path, **api_settings)
+        if trust_issuer is not None:
+            api_seed = trusting(api_seed, trust_issuer, trust_client_id)
         folder = Path(data_dir) if data_dir else temporary_data_folder()  # removed at exit, or by a later sandbox
         api_server = BackgroundServer(lambda port: create_api_app(api_seed, clock, folder), api_port, quiet)
         api_server.launch()
@@ -199,4 +220,7 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         api=api_server.app.state.api,
         _servers=[idp_server, api_server, app_server],
         _temporary_data=data_dir is None,
+        trusted_issuer=trust_issuer,
+        trusted_client_id=trust_client_id,
+        trusted_auth_profile_id=TRUSTED_PROFILE_ID if trust_issuer is not None else None,
     )
