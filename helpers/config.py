@@ -94,6 +94,7 @@ class Target:
     audience_parameter: str = "audience"
     api_trusts_provider: bool = False  # the GraphQL API is the sandbox's, trusting this provider (sandbox behaviour)
     iss_parameter_supported: bool = False  # RFC 9207: discovery's authorization_response_iss_parameter_supported
+    grant_types: tuple[str, ...] = ()  # discovery's grant_types_supported (Auth0's document has none)
 
     @property
     def domain(self) -> str:
@@ -106,6 +107,25 @@ class Target:
             return True
         print(f"Skipped on your {self.kind} tenant ({self.issuer}): this cell needs the sandbox, because {why}. "
               "To run it, set AUTH_FLOWS_TARGET=sandbox in .env (or remove .env) and restart the kernel.")
+        return False
+
+    def needs_sandbox_api(self, why: str) -> bool:
+        """True when the GraphQL API is the sandbox's own (the sandbox, or ``SANDBOX_API_TRUSTS_ISSUER=true``);
+        otherwise print why this cell is skipped and what to set, and return False."""
+        if self.kind == "sandbox" or self.api_trusts_provider:
+            return True
+        print(f"Skipped on your {self.kind} tenant ({self.issuer}): this cell needs the sandbox's GraphQL API, because "
+              f"{why}. To run it, set SANDBOX_API_TRUSTS_ISSUER=true in .env (without GRAPHQL_URL) and restart "
+              "the kernel.")
+        return False
+
+    def needs_grant(self, grant_type: str, why: str) -> bool:
+        """True when the provider takes this grant (Auth0 and the sandbox, or its discovery lists it); otherwise
+        print why this cell is skipped and return False."""
+        if self.kind in ("sandbox", "auth0") or grant_type in self.grant_types:
+            return True
+        print(f"Skipped on your {self.kind} provider ({self.issuer}): its discovery document does not list the grant "
+              f"{grant_type}, and {why}.")
         return False
 
     def needs(self, *attributes: str) -> bool:
@@ -160,7 +180,8 @@ def _endpoints(document: dict[str, Any], logout_endpoint: str | None) -> dict[st
     return {"issuer": document["issuer"], "authorization_endpoint": document["authorization_endpoint"],
             "token_endpoint": document["token_endpoint"], "userinfo_endpoint": document.get("userinfo_endpoint"),
             "jwks_uri": document["jwks_uri"], "logout_endpoint": logout_endpoint,
-            "iss_parameter_supported": document.get("authorization_response_iss_parameter_supported") is True}
+            "iss_parameter_supported": document.get("authorization_response_iss_parameter_supported") is True,
+            "grant_types": tuple(g for g in document.get("grant_types_supported") or () if isinstance(g, str))}
 
 
 def target_from_sandbox(sandbox: Sandbox) -> Target:

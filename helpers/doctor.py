@@ -450,8 +450,10 @@ class _Doctor:
                                  "To call the API as a user, send the user's ID token (a JWT) instead.")
         return self._finding("jwt", "problem", "Not a JWT",
                              f"Not a JWT{note} ({shape}; {self.not_a_jwt}). An opaque string is an opaque access "
-                             "token (Auth0 issues one when the login asks for no audience; only /userinfo reads it) "
-                             f"or an API token. The API answered {answer.summary()}.",
+                             "token or an API token. A provider issues an opaque access token when the login names no "
+                             "API (Auth0 without audience, a standard provider without an RFC 8707 resource, or simply "
+                             "by choice: RFC 6749 §1.4 leaves its format to the provider); only the provider's /userinfo "
+                             f"reads it. The API answered {answer.summary()}.",
                              "Send the ID token: the id_token of the token response (scope 'openid profile "
                              "email'), as 'Authorization: Bearer <id_token>'.")
 
@@ -637,11 +639,18 @@ class _Doctor:
         claims, email = self.claims, self.email
         if email is None:
             present = ", ".join(claims) or "none"
-            return self._finding("email_claim", "problem", "The ID token has no email claim: the scope lacked email",
+            return self._finding("email_claim", "problem", "The ID token has no email claim: the scope lacked email, "
+                                 "or the provider keeps it for /userinfo",
                                  f"No email claim (claims: {present}). The API finds users by the token's email, so "
-                                 "no user can match; the login's scope did not ask for email.",
+                                 "no user can match. Either the login's scope did not ask for email (Auth0 then leaves "
+                                 "it out), or the provider follows OpenID Connect Core §5.4: when it also issues an "
+                                 "access token, a standard provider may return the scope's claims from /userinfo only "
+                                 "(Auth0 always puts them in the ID token).",
                                  "Ask for scope 'openid profile email' at login (auth0-spa-js: authorizationParams."
-                                 "scope), then sign the user up or log in again.")
+                                 "scope). If the scope had email, ask for email in the ID token with the claims request "
+                                 "parameter (OpenID Connect Core §5.5: claims={\"id_token\": {\"email\": null}}, when "
+                                 "discovery says claims_parameter_supported) or turn on the provider's setting that puts "
+                                 "scope claims into the ID token. Then sign the user up or log in again.")
         verified = claims.get("email_verified")
         details = self.answer.details_text
         if verified is not True and self.answer.code == "InvalidTokenError" and "verified" in details:

@@ -224,6 +224,23 @@ def browser_login(target: Target, *, open_browser: Callable[[str], Any] = webbro
     ``options`` go to :func:`start_authorization`. The URL is printed too, for a browser on another screen.
     """
     request = start_authorization(target, **options)
+    return request, browser_callback(target, request, open_browser=open_browser, wait=wait)
+
+
+def login(target: Target, request: AuthorizationRequest, email: str = "", password: str = "", *,
+          session: requests.Session | None = None, open_browser: Callable[[str], Any] = webbrowser.open,
+          wait: float = LOGIN_WAIT) -> Callback:
+    """The browser's part of a login for a request already built: on the sandbox a helper fills in its hosted
+    login page (:func:`sandbox_login`); on any other provider a person logs in in their own browser
+    (:func:`browser_callback`), and ``email``/``password``/``session`` are not used."""
+    if target.kind == "sandbox":
+        return sandbox_login(request, email, password, session=session)
+    return browser_callback(target, request, open_browser=open_browser, wait=wait)
+
+
+def browser_callback(target: Target, request: AuthorizationRequest, *,
+                     open_browser: Callable[[str], Any] = webbrowser.open, wait: float = LOGIN_WAIT) -> Callback:
+    """Open ``request.url`` in the person's browser and catch what comes back to its loopback redirect URI."""
     parts = urlsplit(request.redirect_uri)
     if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS or not parts.port:
         raise ConfigError("A login from a notebook needs REDIRECT_URI on this machine, such as "
@@ -267,7 +284,7 @@ def browser_login(target: Target, *, open_browser: Callable[[str], Any] = webbro
     params = parse_callback(arrived["url"])
     check_issuer(target, params, None)
     _raise_for_callback_error(params, None)
-    return request, Callback(arrived["url"], params, ())
+    return Callback(arrived["url"], params, ())
 
 
 # -------------------------------------------------------------------- token endpoint grants

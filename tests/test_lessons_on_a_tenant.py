@@ -68,10 +68,11 @@ def test_a_lesson_runs_on_a_tenant_and_skips_what_needs_the_sandbox(lesson, tena
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()  # raises on any cell error
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    guarded = [cell for cell in code if cell.source.startswith("if target.needs_sandbox(")]
+    guarded = [cell for cell in code if cell.source.startswith(("if target.needs_sandbox(", "if target.needs_sandbox_api("))]
     for cell in guarded:
         printed = text_of(cell)
-        assert SKIPPED in printed and "AUTH_FLOWS_TARGET=sandbox" in printed, cell.source[:80]
+        what_to_set = "SANDBOX_API_TRUSTS_ISSUER=true" if "needs_sandbox_api" in cell.source else "AUTH_FLOWS_TARGET=sandbox"
+        assert SKIPPED in printed and what_to_set in printed, cell.source[:80]
         streamed = "".join(o.get("text", "") for o in cell.outputs)
         assert all(o.output_type == "stream" for o in cell.outputs), cell.source[:80]
         assert streamed.startswith(SKIPPED) and streamed.count("\n") == 1, cell.source[:80]  # nothing else ran

@@ -17,7 +17,9 @@ import pytest
 from helpers import flows
 from helpers.attacks import tampered_payload
 from helpers.config import ConfigError, load_target
+from helpers.doctor import diagnose
 from helpers.graphql import GraphQLCallError, GraphQLClient
+from helpers.provider_check import examine_login
 from helpers.sandbox import launch_sandbox
 from helpers.tokens import kind_of
 from tests.oidc_provider import RESOURCE, start_node_provider
@@ -182,3 +184,42 @@ def test_a_settings_file_can_ask_for_the_sandbox_api_trusting_the_provider(provi
             box.stop()
     with pytest.raises(ConfigError, match="remove GRAPHQL_URL"):
         load_target(env_file_for(provider, tmp_path, SANDBOX_API_TRUSTS_ISSUER="true", GRAPHQL_URL="http://localhost:1/x"))
+
+
+# ------------------------------------------------------------------ the doctor for a login on a generic provider
+def test_examine_login_explains_what_this_provider_does_differently(target, provider, browser_page):
+    request, callback = chromium_login(target, browser_page, provider.user,
+                                       audience=RESOURCE if provider.mode == "resource" else None)
+    tokens = flows.exchange_code(target, request, callback)
+    found = {f.check: f for f in examine_login(target, tokens, request, callback).findings}
+    assert found["callback_iss"].status == "ok" and found["audience_form"].status == "ok"
+    assert found["jwks"].title == "Keys without alg" and "RFC 7517" in found["jwks"].evidence
+    assert found["optional_claims"].status == "ok" and "no at_hash" in found["optional_claims"].evidence
+    if provider.mode == "defaults":
+        assert found["access_token"].status == "warning" and "opaque" in found["access_token"].title
+        assert found["email"].title == "The email is only in /userinfo" and "§5.5" in found["email"].fix
+        assert "claims_parameter_supported: true" in found["email"].fix
+    else:
+        assert found["access_token"].status == "ok" and RESOURCE in found["access_token"].evidence
+        assert found["email"].status == "ok"
+    no_iss = dataclasses.replace(callback, params={k: v for k, v in callback.params.items() if k != "iss"})
+    without_nonce = dataclasses.replace(request, nonce="")
+    again = {f.check: f for f in examine_login(target, tokens, without_nonce, no_iss).findings}
+    assert again["callback_iss"].status == "problem" and "RFC 9207" in again["callback_iss"].evidence
+
+
+def test_the_doctor_explains_the_providers_tokens(target, provider, trusting_api, browser_page):
+    request, callback = chromium_login(target, browser_page, provider.user,
+                                       audience=RESOURCE if provider.mode == "resource" else None)
+    tokens = flows.exchange_code(target, request, callback)
+    by_id = diagnose(tokens.id_token, trusting_api.api_url, api_token=trusting_api.api_token)
+    assert by_id.finding("signature").status == "ok" and by_id.finding("issuer_profile").status == "ok"
+    by_access = diagnose(tokens.access_token, trusting_api.api_url)
+    if provider.mode == "defaults":  # email only in /userinfo, an opaque access token: both explained
+        assert by_id.first_problem.check == "email_claim"
+        assert "/userinfo" in by_id.first_problem.evidence and "§5.5" in by_id.first_problem.fix
+        finding = by_access.finding("jwt")
+        assert finding.status == "problem" and "RFC 8707 resource" in finding.evidence and "RFC 6749" in finding.evidence
+    else:  # a JWT access token for the resource; email in the ID token (the user signed up in an earlier test)
+        assert by_id.finding("email_claim").status == "ok" and by_id.first_problem is None
+        assert by_access.finding("jwt").status == "ok" and by_access.first_problem.check == "token_type"

@@ -117,12 +117,13 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
     ``fresh=True`` stops a running sandbox first. Ports ``0`` pick free ports. The API keeps its
     SQLite databases in a temporary folder removed on ``stop()``, or in ``data_dir`` (kept).
     ``trust_issuer`` and ``trust_client_id`` add an Authentication Profile trusting that issuer's ID tokens
-    (see :func:`launch_sandbox`); a running sandbox that trusts another issuer (or none) is replaced.
+    (see :func:`launch_sandbox`); a running sandbox that trusts another issuer (or none) is replaced, while a
+    call without them reuses the running sandbox, trusting or not.
     """
     global _running
     with _lock:
         if (_running is not None and _running.running and not fresh
-                and (_running.trusted_issuer, _running.trusted_client_id) == (trust_issuer, trust_client_id)):
+                and trust_issuer in (None, _running.trusted_issuer) and trust_client_id in (None, _running.trusted_client_id)):
             return _running
         previous = _running
     if previous is not None:
