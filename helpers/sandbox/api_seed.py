@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ SCHEMA_FILE = DATA_DIR / "schema.graphql"
 MASTER = "Master"
 SELF_SIGNUP_MODES = ("open", "off", "domains")
 TRUSTED_PROFILE_ID = "cl0labtrustedissuer00001"
-TRUSTED_PROFILE_TYPE = "TRUSTED_ISSUER"  # sandbox behaviour: not one of 8base's profile types (see trusting)
+TRUSTED_PROFILE_TYPE = "TRUSTED_ISSUER"  # sandbox behaviour: not one of 8base's profile types (trusted_profile)
 
 
 @dataclass(frozen=True)
@@ -127,20 +127,16 @@ def load_api_seed(facts: dict[str, str], path: str | Path = DEFAULT_API_FILE, **
     return ApiSeed(settings, roles, workspaces)
 
 
-def trusting(seed: ApiSeed, issuer: str, client_id: str) -> ApiSeed:
-    """The seed with one more Authentication Profile in its first workspace: it trusts ``issuer``'s ID tokens.
+def trusted_profile(issuer: str, client_id: str) -> AuthProfileSeed:
+    """An Authentication Profile that trusts ``issuer``'s ID tokens issued to ``client_id``.
 
-    The profile works as 8base's "Your Auth0 Account" profile does (an ID token is accepted when its
-    ``iss`` is the profile's domain and its ``aud`` the profile's client id, signed by a key the issuer
-    publishes; the user is found by ``email``), but for any OpenID Connect issuer: sandbox behaviour.
-    8base's own "OpenID" profile type instead runs a ``getToken`` resolver the workspace deploys to
-    exchange the authorization code (https://docs.8base.com/backend/app-services/authentication); the
-    sandbox does not model that. The domain is the issuer written exactly (scheme included, no slash added).
+    It works as 8base's "Your Auth0 Account" profile does (an ID token is accepted when its ``iss`` is
+    the profile's domain and its ``aud`` the profile's client id, signed by a key the issuer publishes;
+    the user is found by ``email``), but for any OpenID Connect issuer: sandbox behaviour. 8base's own
+    "OpenID" profile type instead runs a ``getToken`` resolver the workspace deploys to exchange the
+    authorization code (https://docs.8base.com/backend/app-services/authentication); the sandbox does
+    not model that. The domain is the issuer written exactly (scheme included, no slash added).
     """
-    profile = AuthProfileSeed(id=TRUSTED_PROFILE_ID, name="Trusted OpenID Connect issuer", type=TRUSTED_PROFILE_TYPE,
-                              domain=issuer, client_id=client_id, audiences=(), self_signup="open",
-                              self_signup_email_domains=(), roles=("Note Taker",))
-    first = seed.first_workspace
-    workspaces = dict(seed.workspaces)
-    workspaces[first.id] = replace(first, authentication_profiles=first.authentication_profiles + (profile,))
-    return replace(seed, workspaces=workspaces)
+    return AuthProfileSeed(id=TRUSTED_PROFILE_ID, name="Trusted OpenID Connect issuer", type=TRUSTED_PROFILE_TYPE,
+                           domain=issuer, client_id=client_id, audiences=(), self_signup="open",
+                           self_signup_email_domains=(), roles=("Note Taker",))

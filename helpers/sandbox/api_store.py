@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..verify import issuer_of_profile_domain
-from .api_seed import ApiSeed, WorkspaceSeed
+from .api_seed import ApiSeed, AuthProfileSeed, WorkspaceSeed
 from .clock import Clock
 
 SCHEMA = """
@@ -324,6 +324,16 @@ class EnvironmentDb:
     def auth_profiles(self) -> list[AuthProfile]:
         return list(self._remember(("auth_profiles",), lambda: [
             _profile(r) for r in self._rows("SELECT * FROM auth_profiles ORDER BY position")]))
+
+    def add_auth_profile(self, profile: AuthProfileSeed) -> None:
+        """Add (or replace) an Authentication Profile after the seed, with its roles for new users."""
+        with self._write() as db:
+            position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM auth_profiles").fetchone()[0]
+            db.execute("INSERT OR REPLACE INTO auth_profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (profile.id, profile.name, profile.type, profile.domain, profile.client_id,
+                        json.dumps(profile.audiences), profile.self_signup,
+                        json.dumps(profile.self_signup_email_domains), position))
+            self._link_roles(db, "auth_profile_roles", profile.id, profile.roles)
 
     def set_self_signup(self, profile_id: str, mode: str, email_domains: tuple[str, ...] = ()) -> None:
         with self._write() as db:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .api_app import GraphQLApi, create_api_app
-from .api_seed import DEFAULT_API_FILE, TRUSTED_PROFILE_ID, load_api_seed, trusting
+from .api_seed import DEFAULT_API_FILE, load_api_seed, trusted_profile
 from .clock import Clock
 from .data_folder import temporary_data_folder
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
@@ -88,6 +88,16 @@ class Sandbox:
     def running(self) -> bool:
         return bool(self._servers) and all(s.running for s in self._servers)
 
+    def trust(self, issuer: str, client_id: str) -> str:
+        """Let the API trust ``issuer``'s ID tokens for ``client_id`` (every environment of the lab workspace):
+        one more Authentication Profile, its keys read from the issuer's discovery document. Returns its id."""
+        profile = trusted_profile(issuer, client_id)
+        for environment in self.api.seed.workspaces[self.workspace_id].environments:
+            self.api.database(self.workspace_id, environment).add_auth_profile(profile)
+        self.api.configure(jwks_from_discovery=True)
+        self.trusted_issuer, self.trusted_client_id, self.trusted_auth_profile_id = issuer, client_id, profile.id
+        return profile.id
+
     def rotate_keys(self) -> str:
         """Sign new tokens with the next key; the old one stays published. Returns the new ``kid``."""
         return self.idp.keys.rotate()
@@ -117,14 +127,18 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
     ``fresh=True`` stops a running sandbox first. Ports ``0`` pick free ports. The API keeps its
     SQLite databases in a temporary folder removed on ``stop()``, or in ``data_dir`` (kept).
     ``trust_issuer`` and ``trust_client_id`` add an Authentication Profile trusting that issuer's ID tokens
-    (see :func:`launch_sandbox`); a running sandbox that trusts another issuer (or none) is replaced, while a
-    call without them reuses the running sandbox, trusting or not.
+    (:meth:`Sandbox.trust`): a running sandbox that trusts none is given the profile, one that trusts another
+    issuer is replaced; a call without them reuses the running sandbox, trusting or not.
     """
     global _running
     with _lock:
-        if (_running is not None and _running.running and not fresh
-                and trust_issuer in (None, _running.trusted_issuer) and trust_client_id in (None, _running.trusted_client_id)):
-            return _running
+        if _running is not None and _running.running and not fresh:
+            if trust_issuer is None or (trust_issuer, trust_client_id) == (_running.trusted_issuer,
+                                                                          _running.trusted_client_id):
+                return _running
+            if _running.trusted_issuer is None and trust_client_id is not None:
+                _running.trust(trust_issuer, trust_client_id)
+                return _running
         previous = _running
     if previous is not None:
         previous.stop()
@@ -144,13 +158,10 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
     ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...). A seed that
     moves the endpoints (``endpoint_paths``) makes the API read the keys' URI from discovery.
     ``trust_issuer`` (exactly as its discovery document spells it) and ``trust_client_id`` (the ``aud`` of
-    its ID tokens) give the API's first workspace one more Authentication Profile that trusts that issuer's
-    ID tokens, its keys read from the issuer's discovery document (:func:`api_seed.trusting`).
+    its ID tokens) give the lab workspace one more Authentication Profile (:meth:`Sandbox.trust`).
     """
     if (trust_issuer is None) != (trust_client_id is None):
         raise ValueError("trust_issuer and trust_client_id go together")
-    if trust_issuer is not None:
-        api_settings.setdefault("jwks_from_discovery", True)
     # The sample app's port comes first: the tenant registers its callback URL, the API its origin.
     app_server = BackgroundServer(lambda port: create_sample_app(), app_port, quiet)
     app_origin = f"http://localhost:{app_server.port}"
@@ -175,8 +186,6 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         api_seed = load_api_seed({"idp_url": idp.issuer, "spa_client_id": spa.client_id,
                                   "web_client_id": web.client_id, "sample_app_origin": app_origin},
                                  api_seed_path, **api_settings)
-        if trust_issuer is not None:
-            api_seed = trusting(api_seed, trust_issuer, trust_client_id)
         folder = Path(data_dir) if data_dir else temporary_data_folder()  # removed at exit, or by a later sandbox
         api_server = BackgroundServer(lambda port: create_api_app(api_seed, clock, folder), api_port, quiet)
         api_server.launch()
@@ -198,7 +207,7 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         idp_server.stop()
         app_server.stop()
         raise
-    return Sandbox(
+    sandbox = Sandbox(
         idp_url=idp.issuer,
         api_url=api_host + workspace.id,
         spa_client_id=spa.client_id,
@@ -221,7 +230,7 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         api=api_server.app.state.api,
         _servers=[idp_server, api_server, app_server],
         _temporary_data=data_dir is None,
-        trusted_issuer=trust_issuer,
-        trusted_client_id=trust_client_id,
-        trusted_auth_profile_id=TRUSTED_PROFILE_ID if trust_issuer is not None else None,
     )
+    if trust_issuer is not None and trust_client_id is not None:
+        sandbox.trust(trust_issuer, trust_client_id)
+    return sandbox
