@@ -87,7 +87,7 @@ def _access_token(token: str) -> Finding:
                        "An 8base-style API wants the ID token anyway.")
     claims = _payload(token)
     return Finding("access_token", "The access token is a JWT", "ok",
-                   f"A {kind} for {', '.join(audiences(claims)) or '(no aud)'}"
+                   f"A JWT {kind} for {', '.join(audiences(claims)) or '(no aud)'}"
                    f" (typ {decode_parts(token).header.get('typ', '(none)')}).", "Nothing to do.")
 
 
