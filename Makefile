@@ -51,7 +51,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $(NODE_STAMP)
 
-site-deps: $(NODE_STAMP) ## mermaid for the site, exactly as package-lock.json pins it (npm ci into node_modules/)
+site-deps: $(NODE_STAMP) ## mermaid for the site and oidc-provider for the tests, exactly as package-lock.json pins them (npm ci)
 
 site: $(STAMP) site-deps ## a static HTML site of every lesson with its committed outputs, into build/site/
 	$(PY) tools/build_site.py --out build/site
