@@ -95,6 +95,9 @@ def test_lessons_01_to_04_run_on_the_provider_with_the_trusting_api(provider_env
         for evidence in EVIDENCE[lesson]:
             assert evidence in everything, (lesson, evidence)
         assert "http://127.0.0.1:" in everything  # the provider's issuer, not the sandbox's localhost
+        if lesson.startswith("03") and mode == "defaults":  # OIDC Core 5.4 shown, then 5.5's claims parameter
+            assert "/userinfo has: ada@oidc.example" in everything
+            assert "asked with the claims parameter: ada@oidc.example" in everything
         ran += sum(not skipped(cell) for cell in code)
         total += len(code)
     assert ran / total >= MINIMUM_SHARE, (mode, ran, total)
