@@ -223,3 +223,15 @@ def test_the_doctor_explains_the_providers_tokens(target, provider, trusting_api
     else:  # a JWT access token for the resource; email in the ID token (the user signed up in an earlier test)
         assert by_id.finding("email_claim").status == "ok" and by_id.first_problem is None
         assert by_access.finding("jwt").status == "ok" and by_access.first_problem.check == "token_type"
+
+
+def test_preflight_on_the_provider_with_the_trusting_api(provider, trusting_api, tmp_path):
+    from helpers.preflight import preflight
+    extra = {"WEB_CLIENT_ID": provider.web_client_id, "WEB_CLIENT_SECRET": provider.web_client_secret,
+             "GRAPHQL_URL": trusting_api.api_url, "AUTH_PROFILE_ID": trusting_api.trusted_auth_profile_id,
+             "API_TOKEN": trusting_api.api_token}
+    report = preflight(load_target(env_file_for(provider, tmp_path, **extra)))
+    statuses = {check.settings: check.status for check in report.checks}
+    assert report.ok, report.table().to_string()
+    assert statuses["LAB_USER_EMAIL, LAB_USER_PASSWORD"] == "skipped"  # no password-realm on a standard provider
+    assert statuses["API_TOKEN, AUTH_PROFILE_ID"] == "ok"  # the trusting profile names this issuer exactly
