@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from dotenv import dotenv_values
@@ -46,5 +47,5 @@ def main(url: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `tests` importable
     sys.exit(main(sys.argv[1]))
