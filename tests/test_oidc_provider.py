@@ -206,6 +206,12 @@ def test_examine_login_explains_what_this_provider_does_differently(target, prov
     without_nonce = dataclasses.replace(request, nonce="")
     again = {f.check: f for f in examine_login(target, tokens, without_nonce, no_iss).findings}
     assert again["callback_iss"].status == "problem" and "RFC 9207" in again["callback_iss"].evidence
+    assert "no nonce, none was sent" not in found["optional_claims"].evidence  # this login sent one, it came back
+    claims = jwt.decode(tokens.id_token, options={"verify_signature": False})
+    stripped = jwt.encode({k: v for k, v in claims.items() if k != "nonce"}, "x" * 32, algorithm="HS256")  # never verified there
+    lost = {f.check: f for f in examine_login(target, dataclasses.replace(tokens, id_token=stripped),
+                                              request, callback).findings}
+    assert lost["optional_claims"].status == "problem" and "nonce was sent" in lost["optional_claims"].evidence
 
 
 def test_the_doctor_explains_the_providers_tokens(target, provider, trusting_api, browser_page):
