@@ -19,8 +19,32 @@ Modules, one idea each:
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
 - :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
 """
-from .config import Target, load_target
-from .sandbox import Sandbox, start_sandbox
-from .verify import Expectations, TokenRejected, verify_token
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["Expectations", "Sandbox", "Target", "TokenRejected", "load_target", "start_sandbox", "verify_token"]
+
+# Public name -> the module that defines it. Imported on first use (PEP 562), so ``import helpers.config`` or the
+# command line does not pay for the sandbox and pandas; ``from helpers import start_sandbox`` works as before.
+_HOME = {"Target": "config", "load_target": "config", "Sandbox": "sandbox", "start_sandbox": "sandbox",
+         "Expectations": "verify", "TokenRejected": "verify", "verify_token": "verify"}
+
+if TYPE_CHECKING:
+    from .config import Target, load_target
+    from .sandbox import Sandbox, start_sandbox
+    from .verify import Expectations, TokenRejected, verify_token
+
+
+def __getattr__(name: str) -> Any:
+    """The public names of ``helpers``, each imported from its module when first asked for."""
+    if name not in _HOME:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    value = getattr(import_module(f".{_HOME[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

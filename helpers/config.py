@@ -12,13 +12,15 @@ import difflib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from dotenv import dotenv_values
 
-from .sandbox import Sandbox, start_sandbox
+if TYPE_CHECKING:  # the sandbox is imported only when the target is the sandbox (start_sandbox below)
+    from .sandbox import Sandbox
+
 
 DEFAULT_ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
 ENV_FILE_VARIABLE = "AUTH_FLOWS_ENV_FILE"  # names another settings file than the project's .env (tests, CI)
@@ -182,6 +184,13 @@ def _endpoints(document: dict[str, Any], logout_endpoint: str | None) -> dict[st
             "jwks_uri": document["jwks_uri"], "logout_endpoint": logout_endpoint,
             "iss_parameter_supported": document.get("authorization_response_iss_parameter_supported") is True,
             "grant_types": tuple(g for g in document.get("grant_types_supported") or () if isinstance(g, str))}
+
+
+def start_sandbox(**options: Any) -> Sandbox:
+    """Start (or reuse) the offline sandbox; imported here, on first use, so ``import helpers.config`` stays light."""
+    from .sandbox import start_sandbox as start
+
+    return start(**options)
 
 
 def target_from_sandbox(sandbox: Sandbox) -> Target:

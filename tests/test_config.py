@@ -4,8 +4,11 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
@@ -428,3 +431,12 @@ def test_the_sandbox_target_takes_every_grant_and_the_sandbox_api(sandbox, capsy
     assert target.audience_parameter == "audience" and not target.iss_parameter_supported
     assert target.needs_grant("http://auth0.com/oauth/grant-type/password-realm", "") and target.needs_sandbox_api("")
     assert capsys.readouterr().out == ""
+
+
+def test_importing_config_does_not_import_the_sandbox():
+    """``config`` imports the sandbox only when the target is the sandbox (issue 14): a real tenant never loads it."""
+    code = ("import helpers.config, sys; assert 'helpers.sandbox' not in sys.modules, 'sandbox imported'; "
+            "from helpers import Target, load_target; assert 'helpers.sandbox' not in sys.modules, 'via helpers'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert result.returncode == 0, result.stderr
