@@ -1,8 +1,8 @@
 """Forged and misused tokens: one builder per attack a verifier must refuse (lesson 07).
 
 Every builder starts from what an attacker really holds: a token the identity provider issued (their
-own, or one they intercepted) and the provider's *published* keys. Tokens are put together by hand,
-base64url and all, so the anatomy of each forgery is in plain sight (shared reference
+own, or one they intercepted) and the provider's *published* keys. Tokens are put together by hand
+(base64url from PyJWT's ``jwt.utils``), so the anatomy of each forgery is in plain sight (shared reference
 ``jwt-security-cases.md`` §0 builds them the same way). ``expired``, ``not_yet_valid``, ``wrong_issuer``
 and ``wrong_audience`` need the identity provider's private key, which no attacker has: they take a
 ``sign(claims, headers)`` callable such as ``sandbox.idp.keys.sign``. The sandbox lets us sign as the IdP
@@ -13,7 +13,6 @@ to show what a verifier does with a genuinely signed but expired (or misaddresse
 """
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
@@ -23,8 +22,7 @@ from typing import Any, Callable, NamedTuple
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-from .tokens import b64url_decode
+from jwt.utils import base64url_decode, base64url_encode
 
 __all__ = ["ATTACKS", "Attack", "AttackInputs", "Signer", "VERIFIER_CODES", "alg_none", "attacker_key",
            "expired", "foreign_key_same_kid", "hs256_key_confusion", "jku_header_injection",
@@ -41,7 +39,7 @@ ATTACKER_JKU = "https://attacker.example/.well-known/jwks.json"
 
 # ---------------------------------------------------------------------- the anatomy of a token
 def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return base64url_encode(data).decode("ascii")
 
 
 def _segment(value: dict[str, Any]) -> str:
@@ -51,7 +49,7 @@ def _segment(value: dict[str, Any]) -> str:
 def _read(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     """The header, the claims and the signature segment of a token (nothing verified)."""
     header, payload, signature = token.split(".")
-    return json.loads(b64url_decode(header)), json.loads(b64url_decode(payload)), signature
+    return json.loads(base64url_decode(header)), json.loads(base64url_decode(payload)), signature
 
 
 def _rs256(header: dict[str, Any], claims: dict[str, Any], key: rsa.RSAPrivateKey) -> str:
@@ -75,7 +73,7 @@ def _public_jwk(key: rsa.RSAPublicKey, kid: str | None) -> dict[str, Any]:
 def public_key_pem(jwks: dict[str, Any], kid: str) -> bytes:
     """The PEM of the published key with this ``kid``: what anyone can download from ``jwks_uri``."""
     jwk = next(k for k in jwks["keys"] if k.get("kid") == kid)
-    n, e = (int.from_bytes(b64url_decode(jwk[name]), "big") for name in ("n", "e"))
+    n, e = (int.from_bytes(base64url_decode(jwk[name]), "big") for name in ("n", "e"))
     return rsa.RSAPublicNumbers(e, n).public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 

@@ -1,49 +1,21 @@
 """A scripted browser for the sandbox's hosted pages, and small OAuth helpers for the tests."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import secrets
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 
+from helpers.flows import LoginPage, password_login, pkce_pair
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def pkce_pair() -> tuple[str, str]:
-    """(code_verifier, S256 code_challenge) as RFC 7636 §4.1-4.2 define them."""
-    verifier = b64url(os.urandom(32))
-    return verifier, b64url(hashlib.sha256(verifier.encode()).digest())
-
-
-class _Forms(HTMLParser):
-    """Collects the forms of a page: action, method and the inputs/buttons with their values."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {},
-                               "buttons": []})
-        elif tag in ("input", "button") and self.forms and a.get("name"):
-            if tag == "button":
-                self.forms[-1]["buttons"].append((a["name"], a.get("value", ""), a.get("id")))
-            else:
-                self.forms[-1]["fields"][a["name"]] = a.get("value", "")
+__all__ = ["authorize_params", "browser_login", "callback_params", "forms_of", "pkce_pair", "request_url",
+           "social_login"]
 
 
 def forms_of(html: str) -> list[dict]:
-    parser = _Forms()
-    parser.feed(html)
-    return parser.forms
+    """The forms of a page as dicts (action, method, fields, buttons), read by the flows' login-page reader."""
+    return [{"action": f.action, "method": f.method, "fields": dict(f.fields),
+             "buttons": [(name, value, None) for name, value in f.buttons]} for f in LoginPage.read(html).forms]
 
 
 def authorize_params(client_id: str, redirect_uri: str, **extra) -> dict:
@@ -67,9 +39,8 @@ def browser_login(authorize_url: str, email: str, password: str, session: reques
     http = session or requests.Session()
     page = http.get(authorize_url, allow_redirects=True)
     assert page.status_code == 200, page.text[:500]
-    form = forms_of(page.text)[0]
-    fields = dict(form["fields"], username=email, password=password)
-    return http.post(urljoin(page.url, form["action"]), data=fields, allow_redirects=False)
+    url, fields = password_login(LoginPage.parse(page), page.url, email, password)
+    return http.post(url, data=fields, allow_redirects=False)
 
 
 def social_login(authorize_url: str, connection: str, account_index: int = 0,
@@ -78,9 +49,7 @@ def social_login(authorize_url: str, connection: str, account_index: int = 0,
     http = session or requests.Session()
     page = http.get(authorize_url, allow_redirects=True)
     if "/upstream/" not in page.url:
-        link = f'id="social-{connection}" href="'
-        start = page.text.index(link) + len(link)
-        href = page.text[start:page.text.index('"', start)].replace("&amp;", "&")
+        href = LoginPage.parse(page).links[f"social-{connection}"]
         page = http.get(urljoin(page.url, href), allow_redirects=True)
     form = forms_of(page.text)[0]
     name, value, _ = [b for b in form["buttons"] if b[1]][account_index]
