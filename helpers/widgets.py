@@ -13,6 +13,7 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import HTML
 
+from .doctor import DEFAULT_OPERATION, diagnose
 from .endpoints import ENDPOINTS, EndpointAnswer, answers_table
 from .jwe import protected_header
 from .tokens import NotAJwt, anatomy_html, explain
@@ -135,3 +136,29 @@ def token_to_endpoint(send: Callable[[str, str], EndpointAnswer], tokens: dict[s
     button.on_click(run)
     _show(out, HTML("<i>Pick a token and an endpoint, then press Send.</i>"))
     return w.VBox([w.HBox([which, where, button]), out])
+
+
+def doctor_widget(token: str = "", endpoint: str = "", *, api_token: str | None = None,
+                  also_check: Sequence[str | tuple[str, str | None]] = (), operation: str = DEFAULT_OPERATION,
+                  now: Callable[[], float] | None = None) -> w.VBox:
+    """Paste a token and an endpoint (and optionally an admin API token), press Diagnose: see the findings."""
+    token_box = w.Textarea(value=token, placeholder="Paste the token the app sends (after 'Authorization: Bearer ')",
+                           layout=w.Layout(width="100%", height="80px"))
+    endpoint_box = w.Text(value=endpoint, placeholder="https://api.8base.com/<workspaceId> (or ..._<environment>)",
+                          description="endpoint", layout=w.Layout(width="100%"))
+    admin_box = w.Password(value=api_token or "", placeholder="optional: an API token with workspace administration",
+                           description="api token", layout=w.Layout(width="100%"))
+    button = w.Button(description="Diagnose", button_style="primary")
+    out = w.Output()
+
+    def run(_: Any = None) -> None:
+        if not token_box.value.strip() or not endpoint_box.value.strip():
+            _show(out, HTML("<i>Paste a token and an endpoint, then press Diagnose.</i>"))
+            return
+        diagnosis = diagnose(token_box.value, endpoint_box.value.strip(), api_token=admin_box.value.strip() or None,
+                             operation=operation, also_check=also_check, now=now() if now else None)
+        _show(out, diagnosis)
+
+    button.on_click(run)
+    _show(out, HTML("<i>Paste a token and an endpoint, then press Diagnose.</i>"))
+    return w.VBox([token_box, endpoint_box, admin_box, button, out])

@@ -124,7 +124,7 @@ def _finding_dict(finding: Finding) -> dict[str, str]:
 def diagnosis(result: Diagnosis) -> dict[str, Any]:
     """``doctor --json``: does the call work, the cause (the first problem), every finding in order."""
     cause = result.first_problem
-    return {"endpoint": result.endpoint, "works": call_works(result), "headline": result.headline(),
+    return {"endpoint": result.subject, "works": call_works(result), "headline": result.headline(),
             "cause": _finding_dict(cause) if cause else None, "findings": [_finding_dict(f) for f in result.findings]}
 
 
@@ -135,7 +135,7 @@ def call_works(result: Diagnosis) -> bool:
 
 def diagnosis_text(result: Diagnosis) -> str:
     """``doctor``: one line per check, then the cause with its evidence and fix (or what is unknown)."""
-    lines = [f"Doctor for {result.endpoint}"]
+    lines = [f"Doctor for {result.subject}"]
     lines += [f"  {f.status:<8} {f.check:<15} {f.title}" for f in result.findings]
     cause = result.first_problem
     if cause is not None:
