@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from helpers.flows import password_realm_body
 from helpers.sandbox import Clock, KeyRing, create_idp_app, issuer_for, load_seed
 from helpers.sandbox.server import BackgroundServer
 
@@ -48,9 +49,8 @@ def run(size: Size) -> list[Result]:
         idp = server.app.state.idp
         user = next(u for u in idp.seed.users if u.connection == idp.seed.database_connection.name)
         web = idp.seed.client_of_type("regular_web")
-        body = {"client_id": web.client_id, "client_secret": web.client_secret, "username": user.email,
-                "password": user.password, "realm": idp.seed.database_connection.name,
-                "scope": "openid profile email", "grant_type": "http://auth0.com/oauth/grant-type/password-realm"}
+        body = password_realm_body(web.client_id, web.client_secret, user.email, user.password,
+                                   idp.seed.database_connection.name)
         token_url = idp.issuer + "oauth/token"
         bare_url = idp.issuer + BARE_PATH.lstrip("/")
         s_session, f_session = requests.Session(), requests.Session()

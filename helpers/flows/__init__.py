@@ -14,7 +14,7 @@ from .authorize import check_issuer, parse_callback, pkce_challenge, pkce_pair, 
 from .browser import (LOGIN_WAIT, LOOPBACK_HOSTS, MAX_HOPS, browser_callback, browser_login, login, sandbox_login,
                       sandbox_social_login)
 from .grants import (PASSWORD_REALM_GRANT, client_credentials, error_from_response, exchange_code, implicit_login,
-                     password_realm, refresh)
+                     password_realm, password_realm_body, refresh)
 from .login_page import LoginForm, LoginPage, password_login
 from .records import (SECRET_FIELDS, SHOWN_CHARS, TIMEOUT, TOKEN_FIELDS, AuthorizationRequest, Callback, FlowError,
                       HttpExchange, TokenSet)
@@ -23,7 +23,7 @@ __all__ = [
     "LOGIN_WAIT", "LOOPBACK_HOSTS", "MAX_HOPS", "PASSWORD_REALM_GRANT", "SECRET_FIELDS", "SHOWN_CHARS", "TIMEOUT",
     "TOKEN_FIELDS", "AuthorizationRequest", "Callback", "FlowError", "HttpExchange", "LoginForm", "LoginPage",
     "TokenSet", "browser_callback", "browser_login", "check_issuer", "client_credentials", "error_from_response",
-    "exchange_code", "implicit_login", "login", "logout_url", "parse_callback", "password_login", "password_realm",
+    "exchange_code", "implicit_login", "login", "logout_url", "parse_callback", "password_login", "password_realm", "password_realm_body",
     "pkce_challenge", "pkce_pair", "refresh", "sandbox_login", "sandbox_social_login", "sign_up",
     "start_authorization", "userinfo",
 ]

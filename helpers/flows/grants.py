@@ -40,11 +40,18 @@ def exchange_code(target: Target, request: AuthorizationRequest, callback: Callb
 def password_realm(target: Target, email: str, password: str, *, scope: str = "openid profile email",
                    audience: str | None = None, realm: str | None = None) -> TokenSet:
     """Auth0's password-realm grant with the web client (a JSON body, as auth0-python's ``GetToken.login``)."""
-    body = {"client_id": _need(target, "web_client_id", "WEB_CLIENT_ID"),
-            "client_secret": _need(target, "web_client_secret", "WEB_CLIENT_SECRET"),
-            "username": email, "password": password, "realm": realm or target.connection, "scope": scope,
-            "audience": audience, "grant_type": PASSWORD_REALM_GRANT}
-    return _token_request(target, json_body={k: v for k, v in body.items() if v is not None})
+    body = password_realm_body(_need(target, "web_client_id", "WEB_CLIENT_ID"),
+                               _need(target, "web_client_secret", "WEB_CLIENT_SECRET"), email, password,
+                               realm or target.connection, scope=scope, audience=audience)
+    return _token_request(target, json_body=body)
+
+
+def password_realm_body(client_id: str, client_secret: str, email: str, password: str, realm: str, *,
+                        scope: str = "openid profile email", audience: str | None = None) -> dict[str, str]:
+    """The JSON body of Auth0's password-realm grant (the one password login; the bench sends it too)."""
+    body = {"client_id": client_id, "client_secret": client_secret, "username": email, "password": password,
+            "realm": realm, "scope": scope, "audience": audience, "grant_type": PASSWORD_REALM_GRANT}
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def client_credentials(target: Target, audience: str | None = None) -> TokenSet:
