@@ -3,8 +3,10 @@
 Modules, one idea each:
 
 - :mod:`helpers.config`: where to talk to (the sandbox by default, or a real tenant named in ``.env``).
-- :mod:`helpers.preflight`: live checks of a tenant's settings, one finding per setting with a fix.
-- :mod:`helpers.flows`: one function per OAuth/OIDC flow, over HTTP, returning typed token sets.
+- :mod:`helpers.preflight`: live checks of a tenant's settings, one finding per setting with a fix (the doctor's
+  report type).
+- :mod:`helpers.flows`: one function per OAuth/OIDC flow, over HTTP, returning typed token sets (a package:
+  records, authorize with the one PKCE, login_page (the one login-page reader), browser, grants, account).
 - :mod:`helpers.tokens`: decode, explain and compare tokens (teaching views; nothing verified).
 - :mod:`helpers.jwe`: tell an encrypted token (JWE, Auth0's access token without audience) by its header.
 - :mod:`helpers.verify`: the one hardened verifier; :mod:`helpers.jwks`: its JWKS cache.
@@ -12,9 +14,10 @@ Modules, one idea each:
 - :mod:`helpers.endpoints`: send any token to the GraphQL API or `/userinfo` and record the answer.
 - :mod:`helpers.subscriptions`: a GraphQL-over-WebSocket client, the token in ``connection_init``.
 - :mod:`helpers.errors`: the error catalog (``data/error_catalog.csv``) and ``explain()``.
-- :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.
+- :mod:`helpers.doctor`: "why does my call fail?": facts gathered once, then ordered check functions, each
+  finding with evidence and a fix; its ``Report``/``Finding`` are the preflight's too.
 - :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
-- :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
+- :mod:`helpers.widgets`: thin ipywidgets views over the functions above (the doctor's widget among them).
 - :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
 - :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
