@@ -372,3 +372,14 @@ def test_the_doctor_talks_http_only():
 def test_bad_arguments_become_findings(sandbox):
     broken = diagnose(ada(sandbox), sandbox.api_url, also_check=[("only-a-url",), 42], now="noon")
     assert len(broken.findings) == len(CHECKS) and {f.status for f in broken.findings} == {"unknown"}
+
+
+def test_the_preflight_reports_with_the_doctors_report_type(sandbox):
+    """One report type (issue 14): the preflight's checks are the doctor's Finding, its report the doctor's Report."""
+    from helpers.doctor import Report
+    from helpers.preflight import preflight
+
+    report = preflight(target_from_sandbox(sandbox))
+    assert type(report) is Report is Diagnosis and all(type(check) is Finding for check in report.checks)
+    assert report.ok and report.first_problem is None and list(report.table().columns)[0] == "settings"
+    assert [f.check for f in report.findings] == [f.settings for f in report.checks]

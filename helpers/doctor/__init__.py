@@ -17,8 +17,9 @@ problem is the cause and later findings are its consequences; a check that depen
 
 This package talks to servers over HTTP only; it never imports the sandbox.
 """
+from .facts import Facts
 from .report import STATUSES, Diagnosis, Finding, Report
 from .runner import CHECKS, DEFAULT_OPERATION, ORDER, REQUIRES, diagnose, run_checks
 
-__all__ = ["CHECKS", "DEFAULT_OPERATION", "ORDER", "REQUIRES", "STATUSES", "Diagnosis", "Finding", "Report",
-           "diagnose", "run_checks"]
+__all__ = ["CHECKS", "DEFAULT_OPERATION", "ORDER", "REQUIRES", "STATUSES", "Diagnosis", "Facts", "Finding",
+           "Report", "diagnose", "run_checks"]
