@@ -24,12 +24,20 @@ def wait_for_status(page, text: str) -> None:
     page.wait_for_function("t => document.getElementById('status').textContent === t", arg=text, timeout=TIMEOUT_MS)
 
 
-def log_in_on_hosted_page(page, idp_url: str, email: str, password: str, app_url: str) -> None:
-    """On the identity provider's hosted login page: type the credentials, submit, come back to the app."""
+def type_credentials(page, idp_url: str, email: str, password: str) -> None:
+    """On the identity provider's hosted login page (a tab or a popup): type the credentials and submit.
+
+    The one password login of the browser tests (the SDK pages use it too); without a browser,
+    :func:`helpers.flows.password_login` fills the same form."""
     page.wait_for_url(re.compile("^" + re.escape(idp_url + "u/login")), timeout=TIMEOUT_MS)
     page.fill("#username", email)
     page.fill("#password", password)
     page.click("#login-form button[type=submit]")
+
+
+def log_in_on_hosted_page(page, idp_url: str, email: str, password: str, app_url: str) -> None:
+    """On the identity provider's hosted login page: type the credentials, submit, come back to the app."""
+    type_credentials(page, idp_url, email, password)
     page.wait_for_url(re.compile("^" + re.escape(app_url)), timeout=TIMEOUT_MS)
     wait_until_settled(page)
 

@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from helpers.sandbox import Sandbox, launch_sandbox
 from helpers.sandbox.seed import DEFAULT_TENANT_FILE
 from helpers.sandbox.server import BackgroundServer
+from tests.sample_app_driver import type_credentials as log_in_on_hosted_page
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = Path(__file__).with_name("sdk_pages")
@@ -102,14 +103,6 @@ def call(page, name: str, *args: Any) -> dict[str, Any]:
 def open_page(page, url: str) -> None:
     page.goto(url)
     page.wait_for_function("() => window.lab && window.lab.ready", timeout=TIMEOUT_MS)
-
-
-def log_in_on_hosted_page(page, idp_url: str, email: str, password: str) -> None:
-    """On the identity provider's hosted login page (a tab or a popup): type the credentials and submit."""
-    page.wait_for_url(re.compile("^" + re.escape(idp_url + "u/login")), timeout=TIMEOUT_MS)
-    page.fill("#username", email)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
 
 
 def back_on(page, url: str) -> None:
