@@ -19,7 +19,7 @@ JWE_VERDICT = ("an access token issued without an audience: encrypted, only the 
                "send the ID token")
 
 
-# ------------------------------------------------------------------ 1-7: the token
+# ---------------------------------------------------------------------- 1-7: the token
 def check_jwt(facts: Facts) -> Finding:
     note = " (the pasted value began with 'Bearer ', which the doctor removed)" if facts.had_bearer else ""
     if facts.parts is not None:

@@ -23,7 +23,8 @@ def _not_needed(facts: Facts, check: str) -> Finding | None:
                              f"Cannot tell: {evidence}.", NEED_ADMIN)
     return None
 
-# ------------------------------------------------------------------ 8-13: why is there no user?
+
+# ---------------------------------------------------------------------- 8-13: why is there no user?
 def check_email_case(facts: Facts) -> Finding:
     email = facts.email or ""
     verdict, evidence = facts.presence
@@ -188,7 +189,8 @@ def _unread_users(facts: Facts, check: str) -> Finding:
                          f"usersList not read: {facts.users.why_not}. The API answered {facts.answer.summary()}.",
                          NEED_ADMIN)
 
-# ------------------------------------------------------------------ 14-15: the API's answer
+
+# ---------------------------------------------------------------------- 14-15: the API's answer
 def check_roles(facts: Facts) -> Finding:
     answer = facts.answer
     if answer.failure is not None:

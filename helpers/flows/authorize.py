@@ -33,8 +33,8 @@ def start_authorization(target: Target, *, client_id: str | None = None, redirec
     ``audience`` goes out as the target's ``audience_parameter`` (Auth0's ``audience`` or RFC 8707's
     ``resource``); ``claims`` is OIDC Core §5.5's request parameter (JSON text).
     """
-    client_id = client_id or _need(target, "spa_client_id", "SPA_CLIENT_ID")
-    redirect_uri = redirect_uri or _need(target, "redirect_uri", "REDIRECT_URI")
+    client_id = client_id or required(target, "spa_client_id", "SPA_CLIENT_ID")
+    redirect_uri = redirect_uri or required(target, "redirect_uri", "REDIRECT_URI")
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     verifier = challenge = None
     params = {"response_type": response_type, "client_id": client_id, "redirect_uri": redirect_uri,
@@ -57,7 +57,9 @@ def parse_callback(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     return dict(parse_qsl(parts.fragment or parts.query, keep_blank_values=True))
 
-def _raise_for_callback_error(params: dict[str, str], exchange: HttpExchange | None) -> None:
+
+def raise_for_callback_error(params: dict[str, str], exchange: HttpExchange | None) -> None:
+    """Raise the provider's error when the callback carries one (``error``, ``error_description``)."""
     if "error" in params:
         status = exchange.status if exchange else None
         raise FlowError(status, params["error"], params.get("error_description", ""), exchange)
@@ -82,14 +84,15 @@ def check_issuer(target: Target, params: dict[str, str], exchange: HttpExchange 
                         "it may come from another provider, so it is refused.", exchange)
 
 
-def _check_state(request: AuthorizationRequest, params: dict[str, str], exchange: HttpExchange | None) -> None:
+def check_state(request: AuthorizationRequest, params: dict[str, str], exchange: HttpExchange | None) -> None:
+    """Refuse a callback whose ``state`` is not the request's (RFC 6749 §10.12, CSRF)."""
     if params.get("state") != request.state:
         raise FlowError(None, "state_mismatch", "The callback's state is not the one this app sent to /authorize: "
                         "the response may be forged (CSRF), so it is refused.", exchange)
 
 
-
-def _need(target: Target, attribute: str, setting: str) -> Any:
+def required(target: Target, attribute: str, setting: str) -> Any:
+    """The target's ``attribute``, or a :class:`ConfigError` naming the ``setting`` that provides it."""
     value = getattr(target, attribute)
     if not value:
         raise ConfigError(f"This flow needs {setting}, which the {target.kind} target does not have.", (setting,))

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ..config import ConfigError, Target
-from .authorize import _raise_for_callback_error, check_issuer, parse_callback, start_authorization
+from .authorize import raise_for_callback_error, check_issuer, parse_callback, start_authorization
 from .login_page import LoginPage, password_login
 from .records import TIMEOUT, AuthorizationRequest, Callback, FlowError, HttpExchange
 
@@ -130,7 +130,7 @@ def browser_callback(target: Target, request: AuthorizationRequest, *,
         server.server_close()
     params = parse_callback(arrived["url"])
     check_issuer(target, params, None)
-    _raise_for_callback_error(params, None)
+    raise_for_callback_error(params, None)
     return Callback(arrived["url"], params, ())
 
 
@@ -153,7 +153,7 @@ def _browse(request: AuthorizationRequest, session: requests.Session | None, act
             location = urljoin(url, response.headers["location"])
             if _same_endpoint(location, request.redirect_uri):
                 params = parse_callback(location)
-                _raise_for_callback_error(params, exchange)
+                raise_for_callback_error(params, exchange)
                 return Callback(location, params, tuple(exchanges))
             method, url, data = "GET", location, None
             continue
@@ -166,7 +166,7 @@ def _browse(request: AuthorizationRequest, session: requests.Session | None, act
         message = page.web_message()
         if posted is not None or message is not None:  # response_mode=form_post or web_message
             params = dict(posted.fields) if posted is not None else message
-            _raise_for_callback_error(params, exchange)
+            raise_for_callback_error(params, exchange)
             return Callback(urljoin(url, posted.action) if posted else request.redirect_uri, params, tuple(exchanges))
         method, url, data = act(page, url)
     raise FlowError(None, "too_many_hops", f"No answer for the app after {MAX_HOPS} requests.", exchanges[-1])

@@ -7,7 +7,7 @@ from typing import Any
 import requests
 
 from ..config import Target
-from .authorize import _check_state, _need, _raise_for_callback_error, check_issuer, start_authorization
+from .authorize import check_state, required, raise_for_callback_error, check_issuer, start_authorization
 from .browser import sandbox_login
 from .login_page import LoginPage
 from .records import TIMEOUT, AuthorizationRequest, Callback, FlowError, HttpExchange, TokenSet
@@ -21,8 +21,8 @@ def exchange_code(target: Target, request: AuthorizationRequest, callback: Callb
     """Trade the callback's authorization code (and the PKCE verifier) for tokens."""
     last = callback.exchanges[-1] if callback.exchanges else None
     check_issuer(target, callback.params, last)
-    _raise_for_callback_error(callback.params, last)
-    _check_state(request, callback.params, last)
+    raise_for_callback_error(callback.params, last)
+    check_state(request, callback.params, last)
     code = callback.params.get("code")
     if not code:
         raise FlowError(None, "missing_code", "The callback carries no code: was this an implicit request?", last)
@@ -40,8 +40,8 @@ def exchange_code(target: Target, request: AuthorizationRequest, callback: Callb
 def password_realm(target: Target, email: str, password: str, *, scope: str = "openid profile email",
                    audience: str | None = None, realm: str | None = None) -> TokenSet:
     """Auth0's password-realm grant with the web client (a JSON body, as auth0-python's ``GetToken.login``)."""
-    body = password_realm_body(_need(target, "web_client_id", "WEB_CLIENT_ID"),
-                               _need(target, "web_client_secret", "WEB_CLIENT_SECRET"), email, password,
+    body = password_realm_body(required(target, "web_client_id", "WEB_CLIENT_ID"),
+                               required(target, "web_client_secret", "WEB_CLIENT_SECRET"), email, password,
                                realm or target.connection, scope=scope, audience=audience)
     return _token_request(target, json_body=body)
 
@@ -56,16 +56,16 @@ def password_realm_body(client_id: str, client_secret: str, email: str, password
 
 def client_credentials(target: Target, audience: str | None = None) -> TokenSet:
     """A machine-to-machine token for an API (M2M client, secret sent with HTTP Basic)."""
-    client_id = _need(target, "m2m_client_id", "M2M_CLIENT_ID")
-    secret = _need(target, "m2m_client_secret", "M2M_CLIENT_SECRET")
+    client_id = required(target, "m2m_client_id", "M2M_CLIENT_ID")
+    secret = required(target, "m2m_client_secret", "M2M_CLIENT_SECRET")
     body = {"grant_type": "client_credentials",
-            target.audience_parameter: audience or _need(target, "audience", "API_AUDIENCE")}
+            target.audience_parameter: audience or required(target, "audience", "API_AUDIENCE")}
     return _token_request(target, data=body, auth=(client_id, secret))
 
 
 def refresh(target: Target, refresh_token: str, *, client_id: str | None = None, scope: str | None = None) -> TokenSet:
     """New tokens for a refresh token; SPA client by default (the web client's secret is sent for it)."""
-    client_id = client_id or _need(target, "spa_client_id", "SPA_CLIENT_ID")
+    client_id = client_id or required(target, "spa_client_id", "SPA_CLIENT_ID")
     body = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token}
     if scope:
         body["scope"] = scope
@@ -79,7 +79,7 @@ def implicit_login(target: Target, email: str, password: str, *, response_type: 
     """The implicit flow on the sandbox: tokens come back in the callback's fragment."""
     request = start_authorization(target, response_type=response_type, scope=scope)
     callback = sandbox_login(request, email, password)
-    _check_state(request, callback.params, callback.exchanges[-1])
+    check_state(request, callback.params, callback.exchanges[-1])
     return request, callback
 
 
@@ -90,7 +90,7 @@ def _token_request(target: Target, data: dict[str, str] | None = None, json_body
     response = requests.post(target.token_endpoint, data=data, json=json_body, auth=auth, timeout=TIMEOUT)
     exchange = HttpExchange.from_response(response)
     if response.status_code != 200:
-        raise _error_from(response, exchange)
+        raise error_from(response, exchange)
     body = _json(response)
     if not isinstance(body, dict) or "access_token" not in body:
         raise FlowError(response.status_code, "invalid_response", "The token endpoint answered no access_token.",
@@ -103,10 +103,10 @@ def _token_request(target: Target, data: dict[str, str] | None = None, json_body
 
 def error_from_response(response: requests.Response) -> FlowError:
     """What an error answer says (OAuth JSON, a /dbconnections error, an error page), as a :class:`FlowError`."""
-    return _error_from(response, HttpExchange.from_response(response))
+    return error_from(response, HttpExchange.from_response(response))
 
 
-def _error_from(response: requests.Response, exchange: HttpExchange) -> FlowError:
+def error_from(response: requests.Response, exchange: HttpExchange) -> FlowError:
     """A FlowError from an error answer: OAuth JSON, a /dbconnections error, an error page or anything else."""
     body = _json(response)
     if isinstance(body, dict) and "error" in body:
