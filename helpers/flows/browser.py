@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ..config import ConfigError, Target
-from .authorize import raise_for_callback_error, check_issuer, parse_callback, start_authorization
+from .authorize import check_issuer, parse_callback, raise_for_callback_error, start_authorization
 from .login_page import LoginPage, password_login
 from .records import TIMEOUT, AuthorizationRequest, Callback, FlowError, HttpExchange
 

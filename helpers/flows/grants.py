@@ -7,7 +7,7 @@ from typing import Any
 import requests
 
 from ..config import Target
-from .authorize import check_state, required, raise_for_callback_error, check_issuer, start_authorization
+from .authorize import check_issuer, check_state, raise_for_callback_error, required, start_authorization
 from .browser import sandbox_login
 from .login_page import LoginPage
 from .records import TIMEOUT, AuthorizationRequest, Callback, FlowError, HttpExchange, TokenSet
