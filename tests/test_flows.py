@@ -548,3 +548,26 @@ def test_the_audience_goes_out_as_the_targets_parameter(sandbox):
     standard = dataclasses.replace(target, audience_parameter="resource")
     sent = dict(parse_qsl(urlsplit(start_authorization(standard, audience="https://api/", claims='{"id_token":{}}').url).query))
     assert sent["resource"] == "https://api/" and "audience" not in sent and sent["claims"] == '{"id_token":{}}'
+
+
+def test_the_login_page_reader_fills_the_password_form_as_a_browser_does():
+    """One login-page reader and one password login (issue 14): hidden fields kept, the pressed button sent."""
+    from helpers.flows import LoginPage, password_login
+
+    page = LoginPage.read('<form id="login-form" method="post" action="/u/login?state=s1">'
+                          '<input type="hidden" name="state" value="s1"><input name="username" value="">'
+                          '<input type="password" name="password"><button name="action" value="default">Go</button>'
+                          '</form><a id="social-github" href="/authorize?x=1&amp;y=2">GitHub</a>'
+                          '<p><strong id="error-code">access_denied</strong></p>')
+    url, data = password_login(page, "http://idp.test/u/login?state=s1", "ada@example.com", "pw")
+    assert url == "http://idp.test/u/login?state=s1" and page.forms[0].method == "post"
+    assert data == {"state": "s1", "username": "ada@example.com", "password": "pw", "action": "default"}
+    assert page.links == {"social-github": "/authorize?x=1&y=2"} and page.error_code == "access_denied"
+    with pytest.raises(ValueError, match="No login form"):
+        password_login(LoginPage.read("<p>no form</p>"), "http://idp.test/", "a", "b")
+
+
+def test_pkce_challenge_matches_rfc_7636_appendix_b():
+    from helpers.flows import pkce_challenge
+
+    assert pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
