@@ -30,6 +30,8 @@ from helpers.sandbox import Sandbox, launch_sandbox
 from helpers.verify import ID_TOKEN_WHERE_ACCESS_EXPECTED, REASONS, Expectations, KeySourceUnavailable, \
     TokenRejected, verify_token
 
+pytestmark = pytest.mark.slow  # property-based fuzzing over real HTTP: `make test-fast` leaves it out
+
 TIMEOUT = 20
 ISS, AUD = "https://issuer.example/", "client-1"
 NOW = 1_800_000_000

@@ -497,6 +497,7 @@ messages = st.one_of(
                                optional={"variables": json_values, "operationName": json_values})}).map(json.dumps))
 
 
+@pytest.mark.slow  # 60 Hypothesis examples over WebSockets: ~7-11 s
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(protocol=st.sampled_from([LEGACY, TRANSPORT]), sent=st.lists(messages, min_size=1, max_size=3))
@@ -576,6 +577,7 @@ OPEN_IN_PAGE = """async ([url, token]) => {
 }"""
 
 
+@pytest.mark.slow  # a real browser
 def test_a_real_browser_subscribes_with_the_token_in_connection_init(sandbox, ada, browser_page):
     listening = sandbox.api.subscriptions.events.subscriptions()
     protocol = browser_page.evaluate(OPEN_IN_PAGE, [ws_url(sandbox.api_url), ada])
