@@ -1,6 +1,6 @@
 """Faults over real HTTP: the API's JWKS source failing, and the API's process dying or restarting.
 
-JWKS: tests/test_jwks.py proves the cache itself (outage, slow endpoint, bad bodies) with a fake clock; here
+JWKS: tests/test_jwks_*.py prove the cache itself (outage, slow endpoint, bad bodies) with a fake clock; here
 the same faults reach the sandbox API end to end. A fake identity provider on loopback (``FakeIssuer``) serves
 the JWKS of our own RSA key; the API's Authentication Profile is pointed at it, and tokens we sign for
 ada@example.com either use a kid the fake serves (known) or one it does not (unknown).
