@@ -12,6 +12,7 @@ Modules, one idea each:
 - :mod:`helpers.endpoints`: send any token to the GraphQL API or `/userinfo` and record the answer.
 - :mod:`helpers.subscriptions`: a GraphQL-over-WebSocket client, the token in ``connection_init``.
 - :mod:`helpers.errors`: the error catalog (``data/error_catalog.csv``) and ``explain()``.
+- :mod:`helpers.catalog_views`: the catalog in short views (counts, one page at a time), for lesson 05.
 - :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.
 - :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.

@@ -123,6 +123,11 @@ class Sandbox:
         self.idp.set_rotation(client_id, RotationPolicy(bool(rotating), interval))
         return previous
 
+    def wait_for_subscriptions(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until the API has exactly ``count`` subscriptions registered (the API handles a ``start``
+        asynchronously, so an event written right after it could be missed); ``TimeoutError`` after ``timeout``."""
+        self.api.subscriptions.events.wait_for(count, timeout)
+
     def stop(self) -> None:
         """Stop the servers (and forget this sandbox, so the next ``start_sandbox()`` starts anew)."""
         global _running
