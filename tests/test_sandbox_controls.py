@@ -1,5 +1,6 @@
 """The Sandbox handle's public controls (helpers/sandbox/controls.py): API settings, key caches, the API's own
-verification and lookup, API tokens, signing with the provider's key, taking the provider down."""
+verification and lookup, API tokens, a user's email, self sign-up, signing with the provider's key, taking the
+provider down."""
 from __future__ import annotations
 
 import jwt
@@ -7,7 +8,7 @@ import pytest
 import requests
 
 from helpers.config import target_from_sandbox
-from helpers.flows import password_realm
+from helpers.flows import password_realm, sign_up
 
 
 def ask(box, token: str | None, query: str = "{ user { email } }") -> dict:
@@ -110,3 +111,41 @@ def test_stop_identity_provider_leaves_the_api_serving_cached_keys(own_sandbox):
     assert "data" in ask(own_sandbox, token)
     own_sandbox.empty_key_caches()
     assert ask(own_sandbox, token)["errors"][0]["code"] == "ExternalServiceError"
+
+
+def test_change_user_email_moves_the_lookup_and_refuses_an_unknown_user(own_sandbox):
+    token = ada_token(own_sandbox)
+    own_sandbox.change_user_email("ada@example.com", "ada.new@example.org")
+    assert ask(own_sandbox, token)["errors"][0]["code"] == "UserNotFoundError"
+    assert own_sandbox.find_user("ada.new@example.org") is not None
+    own_sandbox.change_user_email("ada.new@example.org", "ada@example.com")
+    assert ask(own_sandbox, token) == {"data": {"user": {"email": "ada@example.com"}}}
+    with pytest.raises(ValueError, match="no user has the email"):
+        own_sandbox.change_user_email("nobody@example.com", "x@example.com")
+
+
+SIGN_UP = "mutation($user: UserCreateInput!) { userSignUpWithToken(user: $user) { email } }"
+
+
+def sign_up_new_person(box, email: str) -> dict:
+    target = target_from_sandbox(box)
+    sign_up(target, email, "controls-pass-1")
+    token = password_realm(target, email, "controls-pass-1").id_token
+    return requests.post(box.api_url, json={"query": SIGN_UP, "variables": {"user": {"email": email}}},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+
+
+def test_set_self_signup_returns_the_previous_setting_and_the_api_follows_it(own_sandbox):
+    assert own_sandbox.set_self_signup("off") == ("open", ())
+    assert sign_up_new_person(own_sandbox, "off@example.com")["errors"][0]["code"] == "NotAuthorizedError"
+    assert own_sandbox.set_self_signup("domains", ["company.test"]) == ("off", ())
+    assert "errors" in sign_up_new_person(own_sandbox, "outsider@example.com")
+    assert sign_up_new_person(own_sandbox, "insider@company.test") == {
+        "data": {"userSignUpWithToken": {"email": "insider@company.test"}}}
+    with pytest.raises(ValueError):
+        own_sandbox.set_self_signup("domains")
+    with pytest.raises(ValueError):
+        own_sandbox.set_self_signup("sometimes")
+    with pytest.raises(ValueError, match="no Authentication Profile"):
+        own_sandbox.set_self_signup("open", profile_id="nope")
+    assert own_sandbox.set_self_signup("open") == ("domains", ("company.test",))

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from .api_seed import MASTER, ApiSettings
+from .api_seed import MASTER, SELF_SIGNUP_MODES, ApiSettings
 
 if TYPE_CHECKING:
     from helpers.jwks import JwksCache
@@ -25,6 +25,7 @@ class SandboxControls:
     api: GraphQLApi
     idp: IdentityProvider
     workspace_id: str
+    auth_profile_id: str
     _servers: list[BackgroundServer]
 
     # ------------------------------------------------------------------ the API's settings (data/sandbox/api.json)
@@ -89,6 +90,32 @@ class SandboxControls:
         (Settings > API Tokens). Returns the token's value, shown once."""
         _record, value = self.api.database(workspace_id or self.workspace_id).create_api_token(name, list(roles))
         return value
+
+    # ------------------------------------------------------------------ what an administrator edits in the console
+    def change_user_email(self, email: str, new_email: str, environment: str = MASTER) -> None:
+        """Change the email of the lab workspace's user with this email (exactly as stored), as an administrator
+        does in the console (User Management > user); the identity provider is not told."""
+        db = self.api.database(self.workspace_id, environment)
+        user = db.user_by_email(email, case_sensitive=True)
+        if user is None:
+            raise ValueError(f"no user has the email {email!r}")
+        db.update_user(user.id, email=new_email)
+
+    def set_self_signup(self, mode: str, email_domains: tuple[str, ...] | list[str] = (),
+                        profile_id: str | None = None, environment: str = MASTER) -> tuple[str, tuple[str, ...]]:
+        """An Authentication Profile's Self Signup setting (the lab profile by default): ``open``, ``off``, or
+        ``domains`` with ``email_domains``. Returns the previous ``(mode, email_domains)``, to put it back."""
+        if mode not in SELF_SIGNUP_MODES:
+            raise ValueError(f"self sign-up must be one of {SELF_SIGNUP_MODES}")
+        if (mode == "domains") != bool(email_domains):
+            raise ValueError("email_domains go with mode 'domains', and it needs at least one")
+        profile_id = profile_id or self.auth_profile_id
+        db = self.api.database(self.workspace_id, environment)
+        profile = next((p for p in db.auth_profiles() if p.id == profile_id), None)
+        if profile is None:
+            raise ValueError(f"no Authentication Profile has the id {profile_id!r}")
+        db.set_self_signup(profile_id, mode, tuple(email_domains))
+        return profile.self_signup, profile.email_domains
 
     # ------------------------------------------------------------------ the identity provider
     def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
