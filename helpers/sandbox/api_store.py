@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ..verify import issuer_of_profile_domain
 from .api_seed import ApiSeed, AuthProfileSeed, WorkspaceSeed
 from .clock import Clock
 
@@ -92,9 +93,8 @@ class AuthProfile:
 
     @property
     def issuer(self) -> str:
-        """The issuer this profile trusts (its domain, as a URL with the trailing slash)."""
-        domain = self.domain if "://" in self.domain else "https://" + self.domain
-        return domain if domain.endswith("/") else domain + "/"
+        """The issuer this profile trusts (:func:`helpers.verify.issuer_of_profile_domain`)."""
+        return issuer_of_profile_domain(self.domain)
 
     @property
     def accepted_audiences(self) -> tuple[str, ...]:
