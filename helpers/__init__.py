@@ -18,7 +18,10 @@ Modules, one idea each:
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
 - :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
-- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
+- :mod:`helpers.case_study`: lesson 06's desk (new people, their sign-up, the app's call, the doctor).
+- :mod:`helpers.latency`: lesson 08's tools (one raw GraphQL call, its outcome, a key-rotation log).
+- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app; the
+  ``Sandbox`` handle's public controls (settings, key caches, users, roles) are the only way to change them.
 """
 from .config import Target, load_target
 from .sandbox import Sandbox, start_sandbox

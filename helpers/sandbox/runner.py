@@ -11,6 +11,7 @@ from typing import Any
 from .api_app import GraphQLApi, create_api_app
 from .api_seed import DEFAULT_API_FILE, load_api_seed, trusted_profile
 from .clock import Clock
+from .controls import SandboxControls
 from .data_folder import temporary_data_folder
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
 from .keys import KeyRing
@@ -26,7 +27,7 @@ _running: "Sandbox | None" = None  # the one sandbox of this kernel, reused by s
 
 
 @dataclass
-class Sandbox:
+class Sandbox(SandboxControls):
     """A running sandbox: where to reach it, the demo credentials, its clock and its keys."""
 
     idp_url: str
