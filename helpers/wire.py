@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pandas as pd
 import requests
 
-from helpers.flows import HttpExchange
+from .flows import HttpExchange
 
 _NOISE = (  # (pattern, replacement), applied in order
     (re.compile(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT"), "<date>"),
