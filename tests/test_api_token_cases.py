@@ -636,11 +636,11 @@ def _crashers(w: World) -> Outcome:
 def _scan_helpers(w: World) -> list[str]:
     """SIG-20: no code under helpers/ skips signature checks, or takes the algorithm from the token.
 
-    The one documented exception: ``_unverified_issuer`` in helpers/sandbox/api_auth.py reads ``iss``
+    The one documented exception: ``_unverified_issuer`` in helpers/sandbox/api/auth.py reads ``iss``
     only to choose which Authentication Profile's keys verify the token.
     """
     problems = []
-    allowed = {("helpers/sandbox/api_auth.py", "_unverified_issuer")}
+    allowed = {("helpers/sandbox/api/auth.py", "_unverified_issuer")}
     for path in sorted((ROOT / "helpers").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
         text = path.read_text(encoding="utf-8")
@@ -651,9 +651,9 @@ def _scan_helpers(w: World) -> list[str]:
                 problems.append(f"{rel}: verify_signature False in {owner}()")
         for m in re.finditer(r"algorithms\s*=\s*\[?[^\]\n]*get_unverified_header", text):
             problems.append(f"{rel}: algorithms taken from the token header")
-        if "jwt.decode(" in text and rel not in ("helpers/verify.py", "helpers/sandbox/api_auth.py"):
+        if "jwt.decode(" in text and rel not in ("helpers/verify.py", "helpers/sandbox/api/auth.py"):
             problems.append(f"{rel}: jwt.decode outside the one verifier")
-    auth = (ROOT / "helpers/sandbox/api_auth.py").read_text(encoding="utf-8")
+    auth = (ROOT / "helpers/sandbox/api/auth.py").read_text(encoding="utf-8")
     uses = re.findall(r"_unverified_issuer\(", auth)
     if len(uses) != 2:  # its definition and its one call, in verify_id_token
         problems.append(f"api_auth.py: _unverified_issuer used {len(uses) - 1} times")
@@ -666,7 +666,7 @@ def _scan_helpers(w: World) -> list[str]:
 
 def _claims_come_from_the_verifier(w: World) -> list[str]:
     """CLM-34: the caller's claims in the GraphQL context are the verifier's output, nothing else."""
-    auth = (ROOT / "helpers/sandbox/api_auth.py").read_text(encoding="utf-8")
+    auth = (ROOT / "helpers/sandbox/api/auth.py").read_text(encoding="utf-8")
     problems = []
     if "claims = verify_token(" not in auth:
         problems.append("verify_id_token does not take its claims from verify_token")

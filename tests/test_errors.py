@@ -19,7 +19,7 @@ from auth0.authentication.exceptions import Auth0Error
 from helpers import errors
 from helpers.errors import CatalogEntry, UnknownError, catalog, entries, explain, reproduce, search
 from helpers.graphql import GraphQLCallError, InvalidTokenError
-from helpers.sandbox import idp_errors
+from helpers.sandbox.idp import errors as idp_errors
 from helpers.verify import REASONS, TokenRejected
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +103,7 @@ def test_every_api_code_has_an_entry():
     codes = {e.code for e in ENTRIES if e.layer == "API"}
     assert set(API_CODES) <= codes
     emitted = set()
-    for path in (ROOT / "helpers" / "sandbox").glob("api_*.py"):
+    for path in (ROOT / "helpers" / "sandbox" / "api").glob("*.py"):
         emitted |= set(re.findall(r'ApiError\(\s*"(\w+)"', path.read_text()))
         emitted |= set(re.findall(r'"code": "(\w+)"', path.read_text()))
     assert "InternalError" in emitted  # the answer to the sandbox's own bugs: never catalogued, no input reaches it
@@ -111,11 +111,11 @@ def test_every_api_code_has_an_entry():
 
 
 def test_every_identity_provider_code_and_observed_text_has_an_entry():
-    source = (ROOT / "helpers" / "sandbox" / "idp_app.py").read_text()
+    source = "".join(path.read_text() for path in (ROOT / "helpers" / "sandbox" / "idp").glob("*.py"))
     emitted = set(re.findall(r'(?:OAuthError\(\d+, |SignupError\(|RedirectError\(|PageError\(|_error_params\()"(\w+)"',
                              source))
     codes = {e.code for e in ENTRIES if e.layer == "identity provider"}
-    assert "server_error" in emitted  # the answer to the sandbox's own bugs (idp_app.bug): never catalogued
+    assert "server_error" in emitted  # the answer to the sandbox's own bugs (idp/app.py, bug): never catalogued
     assert emitted and emitted - {"server_error"} <= codes, emitted - codes
     messages = {e.message for e in ENTRIES}
     # DELETED_USER_REFRESH is the one text the sandbox cannot send: it has no way to delete a user

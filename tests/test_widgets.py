@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.sandbox.keys import KeyRing
+from helpers.sandbox.common.keys import KeyRing
 from helpers.widgets import error_explorer, flow_stepper, graphql_playground, token_inspector
 
 KEYS = KeyRing()

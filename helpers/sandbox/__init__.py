@@ -8,11 +8,11 @@ sample single-page app served on an origin of its own.
 >>> sandbox.clock.advance(3600)      # every token is an hour older
 >>> sandbox.stop()
 """
-from .clock import Clock
-from .idp_app import IdentityProvider, create_idp_app, issuer_for
-from .keys import KeyRing
+from .common.clock import Clock
+from .idp.app import IdentityProvider, create_idp_app, issuer_for
+from .common.keys import KeyRing
 from .runner import Sandbox, launch_sandbox, start_sandbox
-from .seed import DEFAULT_TENANT_FILE, SECOND_TENANT_FILE, Seed, load_seed
+from .idp.seed import DEFAULT_TENANT_FILE, SECOND_TENANT_FILE, Seed, load_seed
 
 __all__ = [
     "DEFAULT_TENANT_FILE",

@@ -13,8 +13,8 @@ import sys
 import threading
 
 from .runner import start_sandbox
-from .seed import DEFAULT_TENANT_FILE, SeedError
-from .server import PortInUse
+from .idp.seed import DEFAULT_TENANT_FILE, SeedError
+from .common.server import PortInUse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

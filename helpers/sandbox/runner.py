@@ -8,15 +8,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api_app import GraphQLApi, create_api_app
-from .api_seed import DEFAULT_API_FILE, load_api_seed
-from .clock import Clock
-from .data_folder import temporary_data_folder
-from .idp_app import IdentityProvider, create_idp_app, issuer_for
-from .keys import KeyRing
+from .api.app import GraphQLApi, create_api_app
+from .api.seed import DEFAULT_API_FILE, load_api_seed
+from .common.clock import Clock
+from .common.data_folder import temporary_data_folder
+from .idp.app import IdentityProvider, create_idp_app, issuer_for
+from .common.keys import KeyRing
 from .sample_app_server import create_sample_app, sample_app_config
-from .seed import DEFAULT_TENANT_FILE, RotationPolicy, load_seed
-from .server import BackgroundServer
+from .idp.seed import DEFAULT_TENANT_FILE, RotationPolicy, load_seed
+from .common.server import BackgroundServer
 
 _lock = threading.Lock()
 _running: "Sandbox | None" = None  # the one sandbox of this kernel, reused by start_sandbox()

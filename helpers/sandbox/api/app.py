@@ -29,16 +29,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
-from .api_auth import Authenticator
-from .api_errors import (ApiError, RequestRejected, cors_request_not_allowed, origin_not_allowed, user_absent,
+from .auth import Authenticator
+from .errors import (ApiError, RequestRejected, cors_request_not_allowed, origin_not_allowed, user_absent,
                          workspace_not_found)
-from .api_messages import caller_safe
-from .api_resolvers import Context, build_schema
-from .api_seed import MASTER, ApiSeed
-from .api_store import ApiData, EnvironmentDb
-from .api_subscriptions import SubscriptionServer
-from .clock import Clock
-from .cors import OriginPolicy
+from .messages import caller_safe
+from .resolvers import Context, build_schema
+from .seed import MASTER, ApiSeed
+from .store import ApiData, EnvironmentDb
+from .subscriptions import SubscriptionServer
+from ..common.clock import Clock
+from ..common.cors import OriginPolicy
 
 LOGGER = "helpers.sandbox.graphql"
 OPEN_TO_UNREGISTERED = {"userSignUpWithToken", "__typename", "__schema", "__type"}

@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .api_store import EnvironmentDb, NoteRecord
+from .store import EnvironmentDb, NoteRecord
 
 NOTE_COLUMNS = {"title": "title", "body": "body"}
 

@@ -12,11 +12,11 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType, ScalarType, load_schema_from_path, make_executable_schema
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
-from .api_errors import ApiError, not_authorized, user_absent
-from .api_permissions import (Caller, Rule, note_matches, permission_items, require, require_custom, rule,
+from .errors import ApiError, not_authorized, user_absent
+from .permissions import (Caller, Rule, note_matches, permission_items, require, require_custom, rule,
                               user_matches)
-from .api_seed import SCHEMA_FILE, ApiSettings
-from .api_store import EntityExists, EntityGone, EnvironmentDb, NoteRecord, Role, UserRecord
+from .seed import SCHEMA_FILE, ApiSettings
+from .store import EntityExists, EntityGone, EnvironmentDb, NoteRecord, Role, UserRecord
 
 query = QueryType()
 mutation = MutationType()

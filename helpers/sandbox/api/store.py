@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .api_seed import ApiSeed, WorkspaceSeed
-from .clock import Clock
+from .seed import ApiSeed, WorkspaceSeed
+from ..common.clock import Clock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

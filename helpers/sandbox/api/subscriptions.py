@@ -42,16 +42,16 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .api_auth import Authenticator
-from .api_errors import ApiError, RequestRejected, invalid_token, user_absent, workspace_not_found
-from .api_events import EventQueue, NoteEvent, NoteEvents
-from .api_permissions import Caller, note_matches, require, rule
-from .api_resolvers import Context, reaches_note
-from .api_seed import MASTER
-from .api_store import EnvironmentDb
+from .auth import Authenticator
+from .errors import ApiError, RequestRejected, invalid_token, user_absent, workspace_not_found
+from .events import EventQueue, NoteEvent, NoteEvents
+from .permissions import Caller, note_matches, require, rule
+from .resolvers import Context, reaches_note
+from .seed import MASTER
+from .store import EnvironmentDb
 
 if TYPE_CHECKING:
-    from .api_app import GraphQLApi
+    from .app import GraphQLApi
 
 LEGACY = "graphql-ws"
 TRANSPORT = "graphql-transport-ws"

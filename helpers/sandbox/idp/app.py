@@ -27,15 +27,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..verify import REASONS, Expectations, TokenRejected, verify_token
-from . import idp_errors as E
-from .clock import Clock
-from .cors import OriginPolicy
-from .idp_errors import AuthorizePageError, AuthorizeRedirectError, OAuthError, SignupError
-from .idp_refresh import RefreshRefused
-from .idp_store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, UserExists, new_id
-from .idp_tokens import TokenMinter, user_claims
-from .keys import ALGORITHM, KeyRing
+from ...verify import REASONS, Expectations, TokenRejected, verify_token
+from . import errors as E
+from ..common.clock import Clock
+from ..common.cors import OriginPolicy
+from .errors import AuthorizePageError, AuthorizeRedirectError, OAuthError, SignupError
+from .refresh import RefreshRefused
+from .store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, UserExists, new_id
+from .tokens import TokenMinter, user_claims
+from ..common.keys import ALGORITHM, KeyRing
 from .seed import AUTH0_PATHS, PASSWORD_REALM_GRANT, Client, RotationPolicy, Seed, User, load_seed, origin_of
 
 SESSION_COOKIE = "auth0"

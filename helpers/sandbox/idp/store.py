@@ -8,8 +8,8 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from .clock import Clock
-from .idp_refresh import RefreshTokens
+from ..common.clock import Clock
+from .refresh import RefreshTokens
 from .seed import Seed, User
 
 

@@ -13,9 +13,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 from joserfc.registry import HeaderParameter
 
-from .clock import Clock
-from .idp_store import IdpStore, Login
-from .keys import KeyRing
+from ..common.clock import Clock
+from .store import IdpStore, Login
+from ..common.keys import KeyRing
 from .seed import Seed, User
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
