@@ -26,7 +26,8 @@ from ...verify import REASONS, Expectations, TokenRejected, verify_token
 from .errors import ENCRYPTED_TOKEN, ApiError, RequestRejected, invalid_token, token_expired
 from .permissions import Caller
 from .seed import ApiSettings
-from .store import AuthProfile, EnvironmentDb
+from .records import AuthProfile
+from .store import EnvironmentDb
 from ..common.clock import Clock
 
 MAX_HEADER = 8192

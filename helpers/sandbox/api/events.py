@@ -15,7 +15,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .store import EnvironmentDb, NoteRecord
+from .records import NoteRecord
+from .store import EnvironmentDb
 
 NOTE_COLUMNS = {"title": "title", "body": "body"}
 

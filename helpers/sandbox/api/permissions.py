@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from .errors import not_authorized
-from .store import AuthProfile, EnvironmentDb, NoteRecord, Role, UserRecord
+from .records import AuthProfile, NoteRecord, Role, UserRecord
+from .store import EnvironmentDb
 
 CallerKind = Literal["guest", "user", "api_token", "unregistered"]
 USER_FIELDS = {"id": "id", "email": "email", "firstName": "first_name", "lastName": "last_name"}

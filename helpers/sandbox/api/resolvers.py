@@ -16,7 +16,8 @@ from .errors import ApiError, not_authorized, user_absent
 from .permissions import (Caller, Rule, note_matches, permission_items, require, require_custom, rule,
                               user_matches)
 from .seed import SCHEMA_FILE, ApiSettings
-from .store import EntityExists, EntityGone, EnvironmentDb, NoteRecord, Role, UserRecord
+from .records import EntityExists, EntityGone, NoteRecord, Role, UserRecord
+from .store import EnvironmentDb
 
 query = QueryType()
 mutation = MutationType()

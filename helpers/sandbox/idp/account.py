@@ -17,7 +17,8 @@ from .errors import AuthorizePageError, OAuthError, SignupError
 from .pages import PAGE_HEADERS, SESSION_COOKIE, error_page, redirect, render_template
 from .params import bearer, request_params
 from .seed import Seed, User
-from .store import IdpStore, UserExists
+from .records import UserExists
+from .store import IdpStore
 from .tokens import TokenMinter, user_claims
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

@@ -19,7 +19,8 @@ from .errors import AuthorizePageError, AuthorizeRedirectError
 from .pages import PAGE_HEADERS, SESSION_COOKIE, error_page, error_params, redirect, render_template
 from .params import read_form
 from .seed import Client, Seed, User
-from .store import AuthorizationCode, AuthorizationRequest, IdpStore, Login, Session, new_id
+from .records import AuthorizationCode, AuthorizationRequest, Login, Session, new_id
+from .store import IdpStore
 from .tokens import TokenMinter
 
 PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")

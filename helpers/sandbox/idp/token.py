@@ -17,7 +17,8 @@ from .errors import OAuthError
 from .refresh import RefreshRefused
 from .params import basic_credentials, request_params, required
 from .seed import PASSWORD_REALM_GRANT, Client, RotationPolicy, Seed
-from .store import IdpStore, Login
+from .records import Login
+from .store import IdpStore
 from .tokens import TokenMinter
 
 PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")

@@ -14,7 +14,8 @@ from joserfc.registry import HeaderParameter
 from jwt.utils import base64url_encode
 
 from ..common.clock import Clock
-from .store import IdpStore, Login
+from .records import Login
+from .store import IdpStore
 from ..common.keys import KeyRing
 from .seed import Seed, User
 
