@@ -9,6 +9,7 @@ Modules, one idea each:
 - :mod:`helpers.jwe`: tell an encrypted token (JWE, Auth0's access token without audience) by its header.
 - :mod:`helpers.verify`: the one hardened verifier; :mod:`helpers.jwks`: its JWKS cache.
 - :mod:`helpers.graphql`: a GraphQL client raising one exception per 8base error code.
+- :mod:`helpers.endpoints`: send any token to the GraphQL API or `/userinfo` and record the answer.
 - :mod:`helpers.subscriptions`: a GraphQL-over-WebSocket client, the token in ``connection_init``.
 - :mod:`helpers.errors`: the error catalog (``data/error_catalog.csv``) and ``explain()``.
 - :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.

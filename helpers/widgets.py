@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import ipywidgets as w
 import pandas as pd
 from IPython.display import HTML
 
+from .endpoints import ENDPOINTS, EndpointAnswer, answers_table
 from .jwe import protected_header
 from .tokens import NotAJwt, anatomy_html, explain
 
@@ -22,6 +23,11 @@ def _show(out: w.Output, *items: Any) -> None:
     out.outputs = ()
     for item in items:
         out.append_display_data(item)
+
+
+def as_text(box: w.Box) -> str:
+    """What a widget's Output (its last child) shows, as text: its printable form for a static page."""
+    return "\n".join(item.get("data", {}).get("text/plain", "") for item in box.children[-1].outputs)
 
 
 def token_inspector(token: str = "", now: Callable[[], float] | None = None) -> w.VBox:
@@ -109,3 +115,23 @@ def flow_stepper(steps: list[tuple[str, Callable[[], Any]]]) -> w.VBox:
     button.on_click(step)
     label()
     return w.VBox([title, button, out])
+
+
+def token_to_endpoint(send: Callable[[str, str], EndpointAnswer], tokens: dict[str, str],
+                      endpoints: Sequence[str] = ENDPOINTS) -> w.VBox:
+    """Pick a token and an endpoint, press Send: ``send(endpoint, token)`` does the call (``send_token``), and the
+    table below keeps the latest answer of each pair, so two tokens and two endpoints end as four rows."""
+    which = w.Dropdown(options=list(tokens), description="token")
+    where = w.Dropdown(options=list(endpoints), description="send to")
+    button = w.Button(description="Send", button_style="primary")
+    out = w.Output()
+    answers: dict[tuple[str, str], EndpointAnswer] = {}
+
+    def run(_: Any = None) -> None:
+        answers[which.value, where.value] = send(where.value, tokens[which.value])
+        with pd.option_context("display.max_colwidth", None, "display.width", 200):   # whole answers as text
+            _show(out, answers_table(answers))
+
+    button.on_click(run)
+    _show(out, HTML("<i>Pick a token and an endpoint, then press Send.</i>"))
+    return w.VBox([w.HBox([which, where, button]), out])

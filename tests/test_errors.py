@@ -91,7 +91,11 @@ def test_statuses_fit_the_endpoints():
 
 def test_every_source_is_a_reference_and_sandbox_wording_is_said():
     for entry in ENTRIES:
-        assert re.search(r"https?://|shared reference|helpers/", entry.source), entry.id
+        assert re.search(r"https?://|docs/sources\.md#[a-z0-9-]+|helpers/", entry.source), entry.id
+        assert "shared" not in entry.source, entry.id  # the learner has the repository and public links only
+    anchors = set(re.findall(r'<a id="([^"]+)"', (Path(__file__).parents[1] / "docs" / "sources.md").read_text()))
+    cited = {a for entry in ENTRIES for a in re.findall(r"docs/sources\.md#([a-z0-9-]+)", entry.source)}
+    assert cited and cited <= anchors, cited - anchors
     for constant in ("REDIRECT_URI_MISMATCH",):  # marked "sandbox wording" in idp_errors.py
         entry = next(e for e in ENTRIES if e.message == getattr(idp_errors, constant))
         assert "sandbox wording" in entry.source

@@ -66,3 +66,9 @@ def test_outputs_are_committed_clean(path):
 
 def test_navigation_of_the_first_lesson_has_no_previous():
     assert not navigation_markdown(LESSONS[0]).startswith("[<")
+
+
+def test_the_readme_lists_every_lesson_with_its_title():
+    readme = (NOTEBOOKS.parent / "README.md").read_text(encoding="utf-8")
+    for row in lesson_map().itertuples():
+        assert f"- [{row.title}](notebooks/{row.file})" in readme, row.file

@@ -25,8 +25,8 @@ LESSONS = sorted(p.name for p in build_site.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Path:
     """The site, built from the committed notebooks (nothing is executed)."""
-    if not build_site.MERMAID_DIST.is_file():
-        message = "node_modules/mermaid is missing: run `make site-deps` (npm ci)"
+    if not build_site.MERMAID_DIST.is_file() or not (build_site.HTML_MANAGER_DIST / "embed.js").is_file():
+        message = "node_modules (mermaid, @jupyter-widgets/html-manager) is missing: run `make site-deps` (npm ci)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " (CI=true: the site tests are never skipped in CI)")
         pytest.skip(message)
@@ -102,19 +102,43 @@ def test_pages_keep_the_committed_outputs(site):
     assert escape(first_line, quote=False) in html
 
 
-def test_widget_outputs_show_their_text_fallback(site):
-    """A stored widget cannot run without a kernel: its page shows the widget's text/plain instead."""
+def _widget_output(model_id: str) -> dict:
+    return {"output_type": "display_data", "metadata": {},
+            "data": {build_site.WIDGET_VIEW_MIME: {"model_id": model_id, "version_major": 2, "version_minor": 0},
+                     "text/plain": "VBox(children=(Button(description='Send'),))"}}
+
+
+def test_a_widget_with_saved_state_stays_a_widget_and_one_without_shows_its_text():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(outputs=[_widget_output("saved"), _widget_output("lost")])]
+    notebook.metadata["widgets"] = {build_site.WIDGET_STATE_MIME: {"version_major": 2, "version_minor": 0,
+                                                                   "state": {"saved": {"state": {}}}}}
+    kept, lost = build_site.with_saved_widgets(notebook).cells[0].outputs
+    assert build_site.WIDGET_VIEW_MIME in kept.data and "text/html" not in kept.data
+    assert build_site.WIDGET_VIEW_MIME not in lost.data
+    assert "widget-fallback" in lost.data["text/html"] and "Button(description='Send')" in lost.data["text/html"]
+    assert build_site.WIDGET_VIEW_MIME in notebook.cells[0].outputs[1]["data"]  # the notebook itself is untouched
+    del notebook.metadata["widgets"]
+    assert build_site.WIDGET_VIEW_MIME not in build_site.with_saved_widgets(notebook).cells[0].outputs[0].data
+
+
+def test_pages_with_saved_widgets_carry_their_state_and_the_local_html_manager(site):
+    """Every widget output of a lesson is on its page as a widget view whose model is in the page's saved state."""
+    assert (site / "assets" / "widgets" / "embed.js").stat().st_size > 500_000
+    assert list((site / "assets" / "widgets").glob("*.woff2"))
     checked = 0
     for source in sorted(build_site.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb")):
-        html = (site / source.name.replace(".ipynb", ".html")).read_text()
-        assert "application/vnd.jupyter.widget-view+json" not in html
-        for cell in nbformat.read(source, as_version=4).cells:
-            for output in cell.get("outputs", []):
-                data = output.get("data", {})
-                if "application/vnd.jupyter.widget-view+json" in data and data.get("text/plain"):
-                    assert escape(data["text/plain"].splitlines()[0], quote=False) in html
-                    checked += 1
-    assert checked > 0
+        notebook = nbformat.read(source, as_version=4)
+        views = [o["data"][build_site.WIDGET_VIEW_MIME]["model_id"] for c in notebook.cells
+                 for o in c.get("outputs", []) if build_site.WIDGET_VIEW_MIME in o.get("data", {})]
+        page = (site / source.name.replace(".ipynb", ".html")).read_text()
+        assert ('src="assets/widgets/embed.js"' in page) == bool(build_site.saved_widget_models(notebook))
+        assert "unpkg.com" not in page and "cdn.jsdelivr" not in page and "require.js" not in page
+        for model_id in views:
+            assert model_id in build_site.saved_widget_models(notebook), (source.name, model_id)
+            assert f'"model_id": "{model_id}"' in page
+            checked += 1
+    assert checked >= 6
 
 
 def test_links_between_pages_resolve_and_no_lesson_link_points_at_a_notebook(site):
@@ -311,3 +335,17 @@ def test_a_lessons_images_travel_inside_its_page(site_page, site_url):
     image = site_page.locator("img[alt^=\"The sandbox's sample single-page app\"]")
     assert image.get_attribute("src").startswith("data:image/png;base64,")
     assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+
+
+def test_lesson_03s_widget_is_drawn_from_its_saved_state(site_page):
+    """The html-manager (local copy) draws the token-to-endpoint picker with the answers it had when saved."""
+    site_page.goto(site_page.site_url + "03-id-token-vs-access-token.html")
+    widget = site_page.locator(".jupyter-widgets.jp-OutputArea-output", has=site_page.locator("select"))
+    widget.locator("button", has_text="Send").wait_for(timeout=30_000)
+    assert widget.locator("select").count() == 2
+    assert widget.locator("select").nth(1).evaluate("s => Array.from(s.options).map(o => o.value)") == \
+        ["GraphQL API", "/userinfo"]
+    table = widget.locator("table")
+    assert "InvalidTokenError" in table.inner_text() and "ada@example.com" in table.inner_text()
+    assert site_page.locator(".widget-fallback").count() == 0
+    widget.screenshot(path=str(site_page.shot("lesson-03").with_name("lesson-03-widget.png")))

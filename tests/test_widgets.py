@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from helpers.endpoints import API, USERINFO, EndpointAnswer
 from helpers.sandbox.common.keys import KeyRing
-from helpers.widgets import error_explorer, flow_stepper, graphql_playground, token_inspector
+from helpers.widgets import (as_text, error_explorer, flow_stepper, graphql_playground, token_inspector,
+                             token_to_endpoint)
 
 KEYS = KeyRing()
 
@@ -57,3 +59,25 @@ def test_flow_stepper_runs_one_step_per_click():
     assert ran == [1] and "Step 2 of 2" in title.value and "'one'" in shown(stepper)[1]["data"]["text/plain"]
     button.click()
     assert ran == [1, 2] and button.disabled and "Done" in title.value
+
+
+def test_token_to_endpoint_sends_the_picked_pair_and_keeps_one_row_per_pair():
+    calls = []
+
+    def send(endpoint, token):
+        calls.append((endpoint, token))
+        return EndpointAnswer(endpoint, 401 if endpoint == USERINFO else 200, endpoint == API, f"answer {len(calls)}")
+
+    picker = token_to_endpoint(send, {"ID token": "id-t", "access token": "at-t"})
+    which, where, button = picker.children[0].children
+    assert list(where.options) == [API, USERINFO] and "press Send" in shown(picker)[0]["data"]["text/html"]
+    which.value, where.value = "access token", USERINFO
+    button.click()
+    where.value = API
+    button.click()
+    button.click()  # the same pair again: its row is replaced, not repeated
+    assert calls == [(USERINFO, "at-t"), (API, "at-t"), (API, "at-t")]
+    text = as_text(picker)
+    assert text == shown(picker)[0]["data"]["text/plain"]
+    assert "answer 1" in text and "answer 3" in text and "answer 2" not in text
+    assert "refused" in text and "accepted" in text and "401" in text

@@ -6,7 +6,8 @@ What it writes into the output folder:
 - ``index.html``, the contents: the lessons in order, each with its solutions;
 - one page per notebook (``NN-title.html``, ``solutions/NN-title-solutions.html``) in nbconvert's JupyterLab
   look, with a pager (previous, contents, solutions or lesson, next); links to ``*.ipynb`` lessons point at
-  their pages; widgets show their text/plain fallback;
+  their pages; a widget whose state the notebook saved is drawn from it by the ipywidgets html-manager
+  (``assets/widgets/embed.js``, copied from ``node_modules`` like mermaid), any other shows its text/plain;
 - ``docs/NAME.html`` for every ``docs/NAME.md`` (the sources and the glossary the lessons cite), with links to
   lessons and between the docs pointing at pages; lessons' links to ``../docs/NAME.md#anchor`` point there too;
 - ``search.html`` with ``assets/search-index.js`` (one entry per section, made here) and ``assets/search.js``;
@@ -44,7 +45,10 @@ DEFAULT_OUT = ROOT / "build" / "site"
 MARKER = ".auth-flows-lab-site"
 """A file in every built site, so a rebuild only ever deletes a folder this script made."""
 
-WIDGET_MIME_TYPES = ("application/vnd.jupyter.widget-view+json", "application/vnd.jupyter.widget-state+json")
+HTML_MANAGER_DIST = ROOT / "node_modules" / "@jupyter-widgets" / "html-manager" / "dist"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot", ".svg"}
 LESSON_NAME = re.compile(r"^(\d\d)-[a-z0-9-]+\.ipynb$")
 REPOSITORY_FILES = "repository"  # the site's folder for repository files a lesson links to (.env.example, ...)
 RELATIVE_HREF = re.compile(r'href="(?![a-zA-Z][a-zA-Z0-9+.-]*:|#|/)([^"#?]+)(#[^"]*)?"')
@@ -134,18 +138,41 @@ WIDGET_NOTE = ("An interactive widget: it works when you run the notebook (Jupyt
                "What it showed when the lesson was saved, as text:")
 
 
-def without_widgets(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy whose widget outputs show their text/plain fallback under a note: live widgets need a kernel."""
+def saved_widget_models(notebook: nbformat.NotebookNode) -> set[str]:
+    """The ids of the widget models whose state the notebook saved when it ran (its ``widgets`` metadata)."""
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {})
+    return set(state.get("state", {})) if state.get("version_major") == 2 else set()
+
+
+def with_saved_widgets(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy where each widget output whose state was saved stays a widget view (the page's html-manager draws
+    it from that state, no kernel needed); any other widget output shows its text/plain under a note."""
     notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
-    notebook.metadata.pop("widgets", None)
+    saved = saved_widget_models(notebook)
+    if not saved:
+        notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            removed = [data.pop(mime) for mime in WIDGET_MIME_TYPES if mime in data]
-            if removed and "text/plain" in data:
+            if WIDGET_VIEW_MIME not in data or data[WIDGET_VIEW_MIME].get("model_id") in saved:
+                continue
+            data.pop(WIDGET_VIEW_MIME)
+            if "text/plain" in data:
                 data["text/html"] = (f'<div class="widget-fallback"><p>{WIDGET_NOTE}</p>'
                                      f'<pre>{html.escape(data["text/plain"], quote=False)}</pre></div>')
     return notebook
+
+
+def copy_widget_manager(out: Path, dist: Path = HTML_MANAGER_DIST) -> None:
+    """The html-manager's standalone script, its licence and the fonts it loads (next to itself) into the site."""
+    target = out / "assets" / "widgets"
+    target.mkdir(parents=True, exist_ok=True)
+    for source in dist.iterdir():
+        if source.name in ("embed.js", "embed.js.LICENSE.txt") or source.suffix in FONT_SUFFIXES:
+            shutil.copy2(source, target / source.name)
+    licence = dist.parent / "LICENSE"
+    if licence.is_file():
+        shutil.copy2(licence, target / "html-manager.LICENSE")
 
 
 def rewrite_notebook_links(markup: str, page: Page, pages: list[Page]) -> str:
@@ -236,7 +263,7 @@ def make_exporter() -> HTMLExporter:
 
 def render_page(page: Page, pages: list[Page], exporter: HTMLExporter) -> str:
     """The HTML page of one notebook."""
-    notebook = without_widgets(nbformat.read(page.source, as_version=4))
+    notebook = with_saved_widgets(nbformat.read(page.source, as_version=4))
     notebook.metadata["title"] = f"{page.title} · Auth Flows Lab"
     site = {"root": "../" * page.href.count("/"), "links": page_links(page, pages)}
     markup, _ = exporter.from_notebook_node(
@@ -321,8 +348,9 @@ def prepare_output(out: Path) -> None:
 def build_site(out: Path = DEFAULT_OUT, notebooks: Path = NOTEBOOKS, mermaid_js: Path = MERMAID_DIST,
                docs_folder: Path = DOCS) -> list[Page]:
     """Write the whole site into ``out``; returns its notebook pages."""
-    if not mermaid_js.is_file():
-        raise SiteBuildError(f"{mermaid_js} is missing: run `make site-deps` (npm ci) first")
+    for needed in (mermaid_js, HTML_MANAGER_DIST / "embed.js"):
+        if not needed.is_file():
+            raise SiteBuildError(f"{needed} is missing: run `make site-deps` (npm ci) first")
     pages = discover_pages(notebooks)
     if not pages:
         raise SiteBuildError(f"no NN-*.ipynb lessons in {notebooks}")
@@ -356,6 +384,7 @@ def build_site(out: Path = DEFAULT_OUT, notebooks: Path = NOTEBOOKS, mermaid_js:
     licence = mermaid_js.parents[1] / "LICENSE"
     if licence.is_file():
         shutil.copy2(licence, out / "assets" / "mermaid.LICENSE")
+    copy_widget_manager(out)
     index = [entry for page in pages + docs for entry in search_entries(page)]
     (out / "assets" / "search-index.js").write_text(
         "window.SITE_SEARCH_INDEX = " + json.dumps(index, ensure_ascii=False) + ";\n", encoding="utf-8")

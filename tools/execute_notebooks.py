@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def execute(path: Path) -> None:
-    """Run every cell in a fresh kernel started in the notebook's folder, then save the outputs."""
+    """Run every cell in a fresh kernel started in the notebook's folder, then save the outputs and the widgets'
+    state (metadata ``widgets``), from which the static site draws each widget as it was at the end of the run."""
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
+    NotebookClient(notebook, timeout=300, kernel_name="python3", store_widget_state=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     nbformat.write(notebook, path)
 

@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from .api.app import GraphQLApi, create_api_app
-from .api.seed import DEFAULT_API_FILE, load_api_seed
+from .api.records import EntityExists, new_id
+from .api.seed import DEFAULT_API_FILE, MASTER, SELF_SIGNUP_MODES, AuthProfileSeed, load_api_seed
+from .api.store import EnvironmentDb
 from .common.clock import Clock
 from .common.data_folder import temporary_data_folder
-from .idp.app import IdentityProvider, create_idp_app, issuer_for
 from .common.keys import KeyRing
-from .sample_app_server import create_sample_app, sample_app_config
-from .idp.seed import DEFAULT_TENANT_FILE, RotationPolicy, load_seed
 from .common.server import BackgroundServer
+from .idp.app import IdentityProvider, create_idp_app, issuer_for
+from .idp.seed import DEFAULT_TENANT_FILE, RotationPolicy, load_seed
+from .sample_app_server import create_sample_app, sample_app_config
 
 _lock = threading.Lock()
 _running: "Sandbox | None" = None  # the one sandbox of this kernel, reused by start_sandbox()
@@ -118,6 +120,53 @@ class Sandbox:
         with _lock:
             if _running is self:
                 _running = None
+
+    # ------------------------------------------------------------------ the workspace's settings (lesson 11)
+    # What an administrator sets in 8base's console (Settings > Roles, Authentication, Users), for the lab
+    # workspace; ``environment`` names one of its environments (each keeps its own, as in 8base).
+    def add_role(self, name: str, permissions: dict[str, Any] | None = None, description: str = "",
+                 environment: str = MASTER) -> str:
+        """A new role (``permissions`` as in ``data/sandbox/api.json``; none: no access). Returns its id."""
+        try:
+            return self._workspace_db(environment).create_role(name, description, permissions or {}).id
+        except EntityExists:
+            raise ValueError(f"a role named {name!r} exists already") from None
+
+    def add_auth_profile(self, name: str, *, roles: tuple[str, ...] | list[str] = (), self_signup: str = "open",
+                         email_domains: tuple[str, ...] | list[str] = (), client_id: str | None = None,
+                         domain: str | None = None, environment: str = MASTER) -> str:
+        """One more Authentication Profile of the type "Your Auth0 account": it trusts the ID tokens that
+        ``domain`` (default: this sandbox's identity provider) issues to ``client_id`` (default: the SPA client).
+        ``self_signup`` is ``open``, ``off`` or ``domains`` (then only emails of ``email_domains`` may sign up);
+        ``roles`` go to every user who signs up through it. Returns the profile's id (the ``authProfileId``)."""
+        if self_signup not in SELF_SIGNUP_MODES:
+            raise ValueError(f"self_signup must be one of {SELF_SIGNUP_MODES}")
+        if (self_signup == "domains") != bool(email_domains):
+            raise ValueError("email_domains go with self_signup='domains', and it needs at least one")
+        profile = AuthProfileSeed(id=new_id(), name=name, type="AUTH0", domain=domain or self.idp_url,
+                                  client_id=client_id or self.spa_client_id, audiences=(), self_signup=self_signup,
+                                  self_signup_email_domains=tuple(email_domains), roles=tuple(roles))
+        self._workspace_db(environment).add_auth_profile(profile)
+        return profile.id
+
+    def add_user(self, email: str, roles: tuple[str, ...] | list[str] = (), first_name: str | None = None,
+                 last_name: str | None = None, environment: str = MASTER) -> str:
+        """A user record made by an administrator (an invitation): no sign-up needed. Returns its id."""
+        try:
+            return self._workspace_db(environment).create_user(email, first_name, last_name, list(roles)).id
+        except EntityExists:
+            raise ValueError(f"a user with the email {email!r} exists already") from None
+
+    def grant_role(self, email: str, role: str, environment: str = MASTER) -> None:
+        """Give the user with this email (exactly as stored) one more role."""
+        db = self._workspace_db(environment)
+        user = db.user_by_email(email, case_sensitive=True)
+        if user is None:
+            raise ValueError(f"no user has the email {email!r}")
+        db.grant_role(user.id, role)
+
+    def _workspace_db(self, environment: str) -> EnvironmentDb:
+        return self.api.database(self.workspace_id, environment)
 
 
 def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,

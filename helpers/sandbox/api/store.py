@@ -13,7 +13,7 @@ from typing import Any
 from ..common.clock import Clock
 from .records import (ApiTokenRecord, AuthProfile, EntityExists, EntityGone, NoteListener, NoteRecord, Role,
                       UserRecord, new_id, profile_of, role_of, token_hash, user_of)
-from .seed import ApiSeed, WorkspaceSeed
+from .seed import ApiSeed, AuthProfileSeed, WorkspaceSeed
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -172,6 +172,20 @@ class EnvironmentDb:
         rows = self._rows("SELECT * FROM roles WHERE name = ?", name)
         return role_of(rows[0]) if rows else None
 
+    def create_role(self, name: str, description: str, permissions: dict[str, Any]) -> Role:
+        """A new role of this environment (a role's name is unique)."""
+        role = Role(new_id(), name, description, permissions)
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM roles WHERE name = ?", (name,)).fetchone():
+                raise EntityExists(name)
+            db.execute("INSERT INTO roles VALUES (?, ?, ?, ?)", (role.id, name, description, json.dumps(permissions)))
+        return role
+
+    def grant_role(self, user_id: str, role_name: str) -> None:
+        """Give a user one more role (kept if the user has it already)."""
+        with self._write() as db:
+            self._link_roles(db, "user_roles", user_id, [role_name])
+
     def users_with_role(self, role_id: str) -> list[UserRecord]:
         return [user_of(r) for r in self._rows(
             "SELECT users.* FROM users JOIN user_roles ON users.id = user_id WHERE role_id = ? ORDER BY users.rowid",
@@ -245,6 +259,16 @@ class EnvironmentDb:
     def auth_profiles(self) -> list[AuthProfile]:
         return list(self._remember(("auth_profiles",), lambda: [
             profile_of(r) for r in self._rows("SELECT * FROM auth_profiles ORDER BY position")]))
+
+    def add_auth_profile(self, profile: AuthProfileSeed) -> None:
+        """Add (or replace) an Authentication Profile after the seed, with its roles for new users."""
+        with self._write() as db:
+            position = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM auth_profiles").fetchone()[0]
+            db.execute("INSERT OR REPLACE INTO auth_profiles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (profile.id, profile.name, profile.type, profile.domain, profile.client_id,
+                        json.dumps(profile.audiences), profile.self_signup,
+                        json.dumps(profile.self_signup_email_domains), position))
+            self._link_roles(db, "auth_profile_roles", profile.id, profile.roles)
 
     def set_self_signup(self, profile_id: str, mode: str, email_domains: tuple[str, ...] = ()) -> None:
         with self._write() as db:
