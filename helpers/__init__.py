@@ -17,7 +17,10 @@ Modules, one idea each:
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
 - :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
-- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
+- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app; one
+  folder per server (``sandbox.idp``, ``sandbox.api``) over ``sandbox.common`` (clock, keys, CORS, request
+  limits), started by ``sandbox.runner`` (the :class:`~helpers.sandbox.Sandbox` handle). It imports only
+  ``verify``, ``jwks`` and ``jwe`` from the modules above (import contracts in ``pyproject.toml``).
 """
 from .config import Target, load_target
 from .sandbox import Sandbox, start_sandbox

@@ -656,11 +656,11 @@ def _scan_helpers(w: World) -> list[str]:
     auth = (ROOT / "helpers/sandbox/api/auth.py").read_text(encoding="utf-8")
     uses = re.findall(r"_unverified_issuer\(", auth)
     if len(uses) != 2:  # its definition and its one call, in verify_id_token
-        problems.append(f"api_auth.py: _unverified_issuer used {len(uses) - 1} times")
+        problems.append(f"api/auth.py: _unverified_issuer used {len(uses) - 1} times")
     call = re.search(r"issuer = _unverified_issuer\(token\)\n\s*profiles = \[p for p in db\.auth_profiles\(\) "
                      r"if p\.issuer == issuer\]", auth)
     if call is None:
-        problems.append("api_auth.py: the unverified issuer is used for more than choosing the profile")
+        problems.append("api/auth.py: the unverified issuer is used for more than choosing the profile")
     return problems
 
 
@@ -772,7 +772,7 @@ CASES: list[Case] = [
     Case("HDR-02-H03", 'alg ""', bearer(lambda w: signed(w, {**w.HDR, "alg": ""})), rejected("alg_not_allowed")),
     Case("HDR-02-H04", 'alg ["RS256"] (not a string)', bearer(lambda w: signed(w, {**w.HDR, "alg": ["RS256"]})),
          rejected("alg_not_allowed")),
-    # HDR-03, HDR-12, TRN-13-crit fail today: api_auth._unverified_issuer answers "malformed" for any header
+    # HDR-03, HDR-12, TRN-13-crit fail today: api/auth.py _unverified_issuer answers "malformed" for any header
     # PyJWT refuses, before the verifier can say bad_header.
     Case("HDR-03-H07", "kid 7 (not a string)", bearer(lambda w: signed(w, {**w.HDR, "kid": 7})),
          rejected("bad_header")),

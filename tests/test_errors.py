@@ -29,7 +29,7 @@ BY_ID = {e.id: e for e in ENTRIES}
 API_CODES = ("TokenExpiredError", "InvalidTokenError", "UserNotFoundError", "NotAuthorizedError",
              "EntityNotFoundError", "EntityExistsError", "ValidationError", "MissingHeaderError",
              "InvalidArgumentError", "ExternalServiceError")
-# InternalError is only the API's answer to its own bugs (api_app._format_error): no input reaches it on purpose.
+# InternalError is only the API's answer to its own bugs (api/core.py, format_error): no input reaches it on purpose.
 
 
 def response(status: int, body: Any = None, headers: dict[str, str] | None = None, text: str | None = None,
@@ -96,7 +96,7 @@ def test_every_source_is_a_reference_and_sandbox_wording_is_said():
     anchors = set(re.findall(r'<a id="([^"]+)"', (Path(__file__).parents[1] / "docs" / "sources.md").read_text()))
     cited = {a for entry in ENTRIES for a in re.findall(r"docs/sources\.md#([a-z0-9-]+)", entry.source)}
     assert cited and cited <= anchors, cited - anchors
-    for constant in ("REDIRECT_URI_MISMATCH",):  # marked "sandbox wording" in idp_errors.py
+    for constant in ("REDIRECT_URI_MISMATCH",):  # marked "sandbox wording" in idp/errors.py
         entry = next(e for e in ENTRIES if e.message == getattr(idp_errors, constant))
         assert "sandbox wording" in entry.source
     invalid_token = [e for e in ENTRIES if e.code == "InvalidTokenError"]

@@ -9,10 +9,10 @@ sample single-page app served on an origin of its own.
 >>> sandbox.stop()
 """
 from .common.clock import Clock
-from .idp.app import IdentityProvider, create_idp_app, issuer_for
 from .common.keys import KeyRing
-from .runner import Sandbox, launch_sandbox, start_sandbox
+from .idp.app import IdentityProvider, create_idp_app, issuer_for
 from .idp.seed import DEFAULT_TENANT_FILE, SECOND_TENANT_FILE, Seed, load_seed
+from .runner import Sandbox, launch_sandbox, start_sandbox
 
 __all__ = [
     "DEFAULT_TENANT_FILE",

@@ -12,9 +12,9 @@ import signal
 import sys
 import threading
 
-from .runner import start_sandbox
-from .idp.seed import DEFAULT_TENANT_FILE, SeedError
 from .common.server import PortInUse
+from .idp.seed import DEFAULT_TENANT_FILE, SeedError
+from .runner import start_sandbox
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

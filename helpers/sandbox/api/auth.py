@@ -23,12 +23,12 @@ import jwt
 from ...jwe import protected_header
 from ...jwks import JwksCache, discovered_jwks_uri
 from ...verify import REASONS, Expectations, TokenRejected, verify_token
+from ..common.clock import Clock
 from .errors import ENCRYPTED_TOKEN, ApiError, RequestRejected, invalid_token, token_expired
 from .permissions import Caller
-from .seed import ApiSettings
 from .records import AuthProfile
+from .seed import ApiSettings
 from .store import EnvironmentDb
-from ..common.clock import Clock
 
 MAX_HEADER = 8192
 

@@ -1,6 +1,6 @@
 """Resolvers of the sandbox GraphQL API (schema: data/sandbox/schema.graphql).
 
-Every resolver reads the :class:`~helpers.sandbox.api_permissions.Caller` from the context and
+Every resolver reads the :class:`~helpers.sandbox.api.permissions.Caller` from the context and
 applies the caller's roles: table actions, row filters, field flags.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from graphql import GraphQLResolveInfo, GraphQLSchema
 from .errors import ApiError, not_authorized, user_absent
 from .permissions import (Caller, Rule, note_matches, permission_items, require, require_custom, rule,
                               user_matches)
-from .seed import SCHEMA_FILE, ApiSettings
 from .records import EntityExists, EntityGone, NoteRecord, Role, UserRecord
+from .seed import SCHEMA_FILE, ApiSettings
 from .store import EnvironmentDb
 
 query = QueryType()

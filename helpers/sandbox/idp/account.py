@@ -16,8 +16,8 @@ from . import errors as E
 from .errors import AuthorizePageError, OAuthError, SignupError
 from .pages import PAGE_HEADERS, SESSION_COOKIE, error_page, redirect, render_template
 from .params import bearer, request_params
-from .seed import Seed, User
 from .records import UserExists
+from .seed import Seed, User
 from .store import IdpStore
 from .tokens import TokenMinter, user_claims
 

@@ -18,8 +18,8 @@ from . import errors as E
 from .errors import AuthorizePageError, AuthorizeRedirectError
 from .pages import PAGE_HEADERS, SESSION_COOKIE, error_page, error_params, redirect, render_template
 from .params import read_form
-from .seed import Client, Seed, User
 from .records import AuthorizationCode, AuthorizationRequest, Login, Session, new_id
+from .seed import Client, Seed, User
 from .store import IdpStore
 from .tokens import TokenMinter
 

@@ -56,7 +56,7 @@ class IdentityProvider(AuthorizeEndpoints, TokenEndpoint, AccountEndpoints):
 
     def configure(self, **changes: Any) -> None:
         """Change tenant settings live, e.g. ``userinfo_token_format="opaque"`` (an older tenant's access tokens
-        without an audience); a :class:`~helpers.sandbox.seed.SeedError` names a value the setting does not take."""
+        without an audience); a :class:`~helpers.sandbox.common.seed_files.SeedError` names a value the setting does not take."""
         seed = replace(self.seed, settings=replace(self.seed.settings, **changes))
         self.seed = self.minter.seed = self.store.seed = seed
 

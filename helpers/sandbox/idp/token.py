@@ -14,10 +14,10 @@ from starlette.responses import JSONResponse, Response
 
 from . import errors as E
 from .errors import OAuthError
-from .refresh import RefreshRefused
 from .params import basic_credentials, request_params, required
-from .seed import PASSWORD_REALM_GRANT, Client, RotationPolicy, Seed
 from .records import Login
+from .refresh import RefreshRefused
+from .seed import PASSWORD_REALM_GRANT, Client, RotationPolicy, Seed
 from .store import IdpStore
 from .tokens import TokenMinter
 

@@ -14,10 +14,10 @@ from joserfc.registry import HeaderParameter
 from jwt.utils import base64url_encode
 
 from ..common.clock import Clock
-from .records import Login
-from .store import IdpStore
 from ..common.keys import KeyRing
+from .records import Login
 from .seed import Seed, User
+from .store import IdpStore
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
 
