@@ -6,7 +6,6 @@ or tokens in the requested response mode.
 """
 from __future__ import annotations
 
-import re
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
@@ -15,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 from ..common.clock import Clock
 from ..common.seed_files import origin_of
 from . import errors as E
+from . import pkce
 from .errors import AuthorizePageError, AuthorizeRedirectError
 from .pages import PAGE_HEADERS, SESSION_COOKIE, error_page, error_params, redirect, render_template
 from .params import read_form
@@ -23,7 +23,6 @@ from .seed import Client, Seed, User
 from .store import IdpStore
 from .tokens import TokenMinter
 
-PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 RESPONSE_TYPES = {frozenset({"code"}), frozenset({"id_token"}), frozenset({"token", "id_token"})}
 RESPONSE_MODES = ("query", "fragment", "form_post", "web_message")
 
@@ -108,18 +107,9 @@ class AuthorizeEndpoints:
         audience = params.get("audience") or None
         if audience is not None and audience not in self.seed.apis:
             raise AuthorizeRedirectError("access_denied", E.SERVICE_NOT_FOUND)
-        challenge = params.get("code_challenge") or None
         method = params.get("code_challenge_method") or None
-        if not implicit:
-            if challenge is None and method is None and client.is_public:
-                raise AuthorizeRedirectError("invalid_request", E.missing("code_challenge") +
-                                             " (public clients must use PKCE)")
-            if challenge is not None or method is not None:
-                if method != "S256":
-                    raise AuthorizeRedirectError("invalid_request", "code_challenge_method must be S256.")
-                if challenge is None or not PKCE_CHALLENGE.fullmatch(challenge):
-                    raise AuthorizeRedirectError("invalid_request",
-                                                 "code_challenge must be 43 base64url characters (S256).")
+        challenge = None if implicit else pkce.requested_challenge(params.get("code_challenge") or None, method,
+                                                                   client.is_public)
         connection = params.get("connection") or None
         if connection is not None and connection not in client.connections:
             raise AuthorizeRedirectError("invalid_request", "the connection was not found")

@@ -2,17 +2,15 @@
 password-realm, client credentials, refresh token with rotation)."""
 from __future__ import annotations
 
-import hashlib
 import hmac
-import re
 from collections.abc import Callable
 from typing import Any
 
-from jwt.utils import base64url_encode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import errors as E
+from . import pkce
 from .errors import OAuthError
 from .params import basic_credentials, request_params, required
 from .records import Login
@@ -20,13 +18,6 @@ from .refresh import RefreshRefused
 from .seed import PASSWORD_REALM_GRANT, Client, RotationPolicy, Seed
 from .store import IdpStore
 from .tokens import TokenMinter
-
-PKCE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
-
-
-def s256(verifier: str) -> str:
-    """The S256 code challenge of a PKCE verifier (RFC 7636 §4.2): base64url of its SHA-256."""
-    return base64url_encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode()
 
 
 class TokenEndpoint:
@@ -98,12 +89,7 @@ class TokenEndpoint:
             raise OAuthError(403, "invalid_grant", E.INVALID_CODE)
         if params.get("redirect_uri") != code.redirect_uri:
             raise OAuthError(403, "invalid_grant", E.REDIRECT_URI_MISMATCH)
-        verifier = params.get("code_verifier")
-        if code.code_challenge is None:
-            if verifier is not None:  # PKCE downgrade (RFC 9700 §4.8.2)
-                raise OAuthError(403, "invalid_grant", E.BAD_VERIFIER)
-        elif verifier is None or not PKCE_VERIFIER.fullmatch(verifier) or not hmac.compare_digest(
-                s256(verifier), code.code_challenge):
+        if not pkce.verifier_matches(params.get("code_verifier"), code.code_challenge):
             raise OAuthError(403, "invalid_grant", E.BAD_VERIFIER)
         body = self._user_tokens(client, code.login, gty=None, browser=browser)
         # remembered so that a replay of this code revokes them (JWT access tokens cannot be recalled)
