@@ -66,6 +66,7 @@ class IdentityProvider(AuthorizeEndpoints, TokenEndpoint, AccountEndpoints):
         return "end_session_endpoint" in self.paths
 
     def routes(self) -> list[Route]:
+        """Every endpoint, at the paths the seed gives (Auth0's by default)."""
         p = {name: "/" + path for name, path in self.paths.items()}
         return [
             Route(DISCOVERY_PATH, self.discovery, methods=["GET"]),
