@@ -7,6 +7,11 @@ sample single-page app served on an origin of its own.
 >>> sandbox.sample_app_url           # open it in a browser: log in, renew silently, log out
 >>> sandbox.clock.advance(3600)      # every token is an hour older
 >>> sandbox.stop()
+
+One folder per server: ``idp/`` (the identity provider) and ``api/`` (the GraphQL API) never import each other and
+both stand on ``common/`` (clock, keys, CORS, request limits, seed files, the background server). ``runner`` starts
+them and is the :class:`Sandbox` handle; ``sample_app_server`` serves the sample app. Import contracts in
+``pyproject.toml`` keep these arrows true.
 """
 from .common.clock import Clock
 from .common.keys import KeyRing
