@@ -52,7 +52,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $(NODE_STAMP)
 
-site-deps: $(NODE_STAMP) ## npm packages exactly as package-lock.json pins them (npm ci into node_modules/): mermaid and the widgets html-manager for the site, Auth0's browser SDKs for their tests, JupyterHub's proxy (configurable-http-proxy) for the class test
+site-deps: $(NODE_STAMP) ## npm packages exactly as package-lock.json pins them (npm ci into node_modules/): mermaid and the widgets html-manager for the site, Auth0's browser SDKs for their tests, JupyterHub's proxy (configurable-http-proxy) for the class test, panva's oidc-provider for the generic-provider tests
 
 site: $(STAMP) site-deps ## a static HTML site of every lesson with its committed outputs, into build/site/
 	$(PY) tools/build_site.py --out build/site

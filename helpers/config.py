@@ -37,7 +37,12 @@ NEEDS = (("M2M_CLIENT_ID", "API_AUDIENCE", "the client credentials grant asks a 
          ("API_TOKEN", "GRAPHQL_URL", "an API token is sent to a GraphQL workspace"))
 KNOWN_KEYS = ("AUTH_FLOWS_TARGET", "AUTH0_DOMAIN", "OIDC_ISSUER", "SPA_CLIENT_ID", "REDIRECT_URI", "WEB_CLIENT_ID",
               "WEB_CLIENT_SECRET", "M2M_CLIENT_ID", "M2M_CLIENT_SECRET", "API_AUDIENCE", "CONNECTION", "GRAPHQL_URL",
-              "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD")
+              "AUTH_PROFILE_ID", "API_TOKEN", "LAB_USER_EMAIL", "LAB_USER_PASSWORD", "AUDIENCE_PARAMETER",
+              "SANDBOX_API_TRUSTS_ISSUER")
+# How a token request names the API: Auth0's own ``audience`` parameter
+# (https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens), or the standard's ``resource``
+# (RFC 8707 §2), sent at /authorize and at /token. Default: ``audience`` for auth0, ``resource`` for oidc.
+AUDIENCE_PARAMETERS = ("audience", "resource")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # plain http is accepted only for these (local test servers)
 
 
@@ -86,6 +91,10 @@ class Target:
     auth_profile_id: str | None = None
     api_token: str | None = field(default=None, repr=False)
     users: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    audience_parameter: str = "audience"
+    api_trusts_provider: bool = False  # the GraphQL API is the sandbox's, trusting this provider (sandbox behaviour)
+    iss_parameter_supported: bool = False  # RFC 9207: discovery's authorization_response_iss_parameter_supported
+    grant_types: tuple[str, ...] = ()  # discovery's grant_types_supported (Auth0's document has none)
 
     @property
     def domain(self) -> str:
@@ -98,6 +107,25 @@ class Target:
             return True
         print(f"Skipped on your {self.kind} tenant ({self.issuer}): this cell needs the sandbox, because {why}. "
               "To run it, set AUTH_FLOWS_TARGET=sandbox in .env (or remove .env) and restart the kernel.")
+        return False
+
+    def needs_sandbox_api(self, why: str) -> bool:
+        """True when the GraphQL API is the sandbox's own (the sandbox, or ``SANDBOX_API_TRUSTS_ISSUER=true``);
+        otherwise print why this cell is skipped and what to set, and return False."""
+        if self.kind == "sandbox" or self.api_trusts_provider:
+            return True
+        print(f"Skipped on your {self.kind} tenant ({self.issuer}): this cell needs the sandbox's GraphQL API, because "
+              f"{why}. To run it, set SANDBOX_API_TRUSTS_ISSUER=true in .env (without GRAPHQL_URL) and restart "
+              "the kernel.")
+        return False
+
+    def needs_grant(self, grant_type: str, why: str) -> bool:
+        """True when the provider takes this grant (Auth0 and the sandbox, or its discovery lists it); otherwise
+        print why this cell is skipped and return False."""
+        if self.kind in ("sandbox", "auth0") or grant_type in self.grant_types:
+            return True
+        print(f"Skipped on your {self.kind} provider ({self.issuer}): its discovery document does not list the grant "
+              f"{grant_type}, and {why}.")
         return False
 
     def needs(self, *attributes: str) -> bool:
@@ -151,7 +179,9 @@ def _endpoints(document: dict[str, Any], logout_endpoint: str | None) -> dict[st
     """The :class:`Target` fields a discovery document gives."""
     return {"issuer": document["issuer"], "authorization_endpoint": document["authorization_endpoint"],
             "token_endpoint": document["token_endpoint"], "userinfo_endpoint": document.get("userinfo_endpoint"),
-            "jwks_uri": document["jwks_uri"], "logout_endpoint": logout_endpoint}
+            "jwks_uri": document["jwks_uri"], "logout_endpoint": logout_endpoint,
+            "iss_parameter_supported": document.get("authorization_response_iss_parameter_supported") is True,
+            "grant_types": tuple(g for g in document.get("grant_types_supported") or () if isinstance(g, str))}
 
 
 def target_from_sandbox(sandbox: Sandbox) -> Target:
@@ -195,6 +225,10 @@ def load_target(env_file: str | Path | None = None) -> Target:
     check_settings(values, kind, path)
     issuer = _auth0_issuer(values["AUTH0_DOMAIN"]) if kind == "auth0" else values["OIDC_ISSUER"]
     document = discover(issuer)
+    if _yes(values.get("SANDBOX_API_TRUSTS_ISSUER")):  # the sandbox's API, trusting this provider's ID tokens
+        api = start_sandbox(trust_issuer=document["issuer"], trust_client_id=values["SPA_CLIENT_ID"])
+        values.update(GRAPHQL_URL=api.api_url, AUTH_PROFILE_ID=api.trusted_auth_profile_id or "",
+                      API_TOKEN=api.api_token)
     logout = issuer + "v2/logout" if kind == "auth0" else document.get("end_session_endpoint")
     return Target(
         kind=kind,
@@ -211,7 +245,13 @@ def load_target(env_file: str | Path | None = None) -> Target:
         auth_profile_id=values.get("AUTH_PROFILE_ID"),
         api_token=values.get("API_TOKEN"),
         users=((values["LAB_USER_EMAIL"], values["LAB_USER_PASSWORD"]),) if "LAB_USER_EMAIL" in values else (),
+        audience_parameter=values.get("AUDIENCE_PARAMETER", "resource" if kind == "oidc" else "audience").lower(),
+        api_trusts_provider=_yes(values.get("SANDBOX_API_TRUSTS_ISSUER")),
     )
+
+
+def _yes(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
 
 
 def configured_kind(env_file: str | Path | None = None) -> str:
@@ -250,6 +290,13 @@ def check_settings(values: dict[str, str], kind: str, path: str | Path = ".env")
         problem = _url_problem(values[key], key) if key in values else None
         if problem:
             problems.append((key, problem))
+    if _yes(values.get("SANDBOX_API_TRUSTS_ISSUER")):
+        for key in ("GRAPHQL_URL", "AUTH_PROFILE_ID", "API_TOKEN"):
+            if key in values:
+                problems.append((key, f"SANDBOX_API_TRUSTS_ISSUER=true gives the sandbox's API (its URL, profile and "
+                                      f"token); remove {key}, or set SANDBOX_API_TRUSTS_ISSUER=false to use yours."))
+    if values.get("AUDIENCE_PARAMETER", "audience").lower() not in AUDIENCE_PARAMETERS:
+        problems.append(("AUDIENCE_PARAMETER", "AUDIENCE_PARAMETER is audience (Auth0) or resource (RFC 8707)."))
     if "REDIRECT_URI" in values and urlsplit(values["REDIRECT_URI"]).fragment:
         problems.append(("REDIRECT_URI", "REDIRECT_URI must not have a #fragment (RFC 6749 §3.1.2); remove it."))
     if not missing and not problems:

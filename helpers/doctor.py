@@ -32,7 +32,7 @@ from .graphql import GraphQLCallError, GraphQLClient
 from .jwe import protected_header
 from .jwks import JwksCache, discovered_jwks_uri
 from .tokens import NotAJwt, TokenParts, decode_parts, readable_time
-from .verify import REASONS, Expectations, TokenRejected, verify_token
+from .verify import REASONS, Expectations, TokenRejected, issuer_of_profile_domain, verify_token
 
 __all__ = ["CHECKS", "DEFAULT_OPERATION", "STATUSES", "Diagnosis", "Finding", "diagnose", "doctor_widget"]
 
@@ -202,7 +202,7 @@ class _Profile:
 
     @property
     def issuer(self) -> str:
-        """The issuer a profile's domain stands for: ``https://`` unless given, with the trailing slash."""
+        """The issuer a profile's domain stands for (:func:`helpers.verify.issuer_of_profile_domain`)."""
         return issuer_of_profile_domain(self.domain)
 
     @property
@@ -459,8 +459,10 @@ class _Doctor:
                                  "To call the API as a user, send the user's ID token (a JWT) instead.")
         return self._finding("jwt", "problem", "Not a JWT",
                              f"Not a JWT{note} ({shape}; {self.not_a_jwt}). An opaque string is an API token, or an "
-                             "older Auth0 tenant's access token for a login that asked for no audience (only "
-                             f"/userinfo reads it). The API answered {answer.summary()}.",
+                             "opaque access token: a provider issues one when the login names no API (an older Auth0 "
+                             "tenant without audience, a standard provider without an RFC 8707 resource, or simply "
+                             "by choice: RFC 6749 §1.4 leaves its format to the provider); only the provider's /userinfo "
+                             f"reads it. The API answered {answer.summary()}.",
                              "Send the ID token: the id_token of the token response (scope 'openid profile "
                              "email'), as 'Authorization: Bearer <id_token>'.")
 
@@ -646,11 +648,18 @@ class _Doctor:
         claims, email = self.claims, self.email
         if email is None:
             present = ", ".join(claims) or "none"
-            return self._finding("email_claim", "problem", "The ID token has no email claim: the scope lacked email",
+            return self._finding("email_claim", "problem", "The ID token has no email claim: the scope lacked email, "
+                                 "or the provider keeps it for /userinfo",
                                  f"No email claim (claims: {present}). The API finds users by the token's email, so "
-                                 "no user can match; the login's scope did not ask for email.",
+                                 "no user can match. Either the login's scope did not ask for email (Auth0 then leaves "
+                                 "it out), or the provider follows OpenID Connect Core §5.4: when it also issues an "
+                                 "access token, a standard provider may return the scope's claims from /userinfo only "
+                                 "(Auth0 always puts them in the ID token).",
                                  "Ask for scope 'openid profile email' at login (auth0-spa-js: authorizationParams."
-                                 "scope), then sign the user up or log in again.")
+                                 "scope). If the scope had email, ask for email in the ID token with the claims request "
+                                 "parameter (OpenID Connect Core §5.5: claims={\"id_token\": {\"email\": null}}, when "
+                                 "discovery says claims_parameter_supported) or turn on the provider's setting that puts "
+                                 "scope claims into the ID token. Then sign the user up or log in again.")
         verified = claims.get("email_verified")
         details = self.answer.details_text
         if verified is not True and self.answer.code == "InvalidTokenError" and "verified" in details:
@@ -954,12 +963,6 @@ def _jwks_uri_of(issuer: str) -> str:
     """The issuer's ``jwks_uri`` from its discovery document; Auth0's ``<issuer>.well-known/jwks.json`` when the
     issuer publishes no usable document."""
     return discovered_jwks_uri(issuer) or (issuer if issuer.endswith("/") else issuer + "/") + ".well-known/jwks.json"
-
-
-def issuer_of_profile_domain(domain: str) -> str:
-    """The issuer an Authentication Profile's domain stands for: ``https://`` unless given, trailing slash."""
-    issuer = domain if "://" in domain else "https://" + domain
-    return issuer if issuer.endswith("/") else issuer + "/"
 
 
 def _loose(issuer: str) -> str:

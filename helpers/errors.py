@@ -999,6 +999,40 @@ def _issuer_without_slash(sb: "Sandbox") -> dict[str, Any]:
     return _verify_error(sb, _login(sb)["id_token"], sb.web_client_id, issuer=sb.idp_url.rstrip("/"))
 
 
+def _sandbox_callback(sb: "Sandbox", **target_changes: Any) -> tuple[Any, Any, Any]:
+    """A code+PKCE login on the sandbox through helpers.flows: (target, request, callback)."""
+    import dataclasses
+
+    from .config import target_from_sandbox
+    from .flows import sandbox_login, start_authorization
+
+    target = dataclasses.replace(target_from_sandbox(sb), **target_changes)
+    request = start_authorization(target)
+    return target, request, sandbox_login(request, *_ada(sb))
+
+
+def _refused_callback(target: Any, request: Any, callback: Any) -> dict[str, Any]:
+    from .flows import FlowError, exchange_code
+    try:
+        exchange_code(target, request, callback)
+    except FlowError as error:
+        return _client_error(error)
+    raise RuntimeError("exchange_code accepted the callback: nothing to reproduce")
+
+
+@_reproduces("client-callback-iss-mismatch")
+def _iss_mismatch(sb: "Sandbox") -> dict[str, Any]:
+    import dataclasses
+    target, request, callback = _sandbox_callback(sb)
+    mixed_up = dataclasses.replace(callback, params={**callback.params, "iss": "https://attacker.example/"})
+    return _refused_callback(target, request, mixed_up)
+
+
+@_reproduces("client-callback-iss-missing")
+def _iss_missing(sb: "Sandbox") -> dict[str, Any]:
+    return _refused_callback(*_sandbox_callback(sb, iss_parameter_supported=True))
+
+
 # -- CORS: a browser's preflight from an origin the sandbox does not allow (issue 7, browser) ---------
 def _preflight(url: str, headers: str, origin: str = "https://evil.example") -> requests.Response:
     return requests.options(url, timeout=TIMEOUT, headers={

@@ -139,8 +139,13 @@ def pkce_pair() -> tuple[str, str]:
 def start_authorization(target: Target, *, client_id: str | None = None, redirect_uri: str | None = None,
                         scope: str = "openid profile email", audience: str | None = None,
                         response_type: str = "code", response_mode: str | None = None,
-                        connection: str | None = None, prompt: str | None = None) -> AuthorizationRequest:
-    """Build the ``/authorize`` URL (SPA client by default) with a fresh state, nonce and PKCE pair."""
+                        connection: str | None = None, prompt: str | None = None,
+                        claims: str | None = None) -> AuthorizationRequest:
+    """Build the ``/authorize`` URL (SPA client by default) with a fresh state, nonce and PKCE pair.
+
+    ``audience`` goes out as the target's ``audience_parameter`` (Auth0's ``audience`` or RFC 8707's
+    ``resource``); ``claims`` is OIDC Core §5.5's request parameter (JSON text).
+    """
     client_id = client_id or _need(target, "spa_client_id", "SPA_CLIENT_ID")
     redirect_uri = redirect_uri or _need(target, "redirect_uri", "REDIRECT_URI")
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
@@ -150,7 +155,8 @@ def start_authorization(target: Target, *, client_id: str | None = None, redirec
     if "code" in response_type.split():
         verifier, challenge = pkce_pair()
         params.update(code_challenge=challenge, code_challenge_method="S256")
-    optional = {"audience": audience, "response_mode": response_mode, "connection": connection, "prompt": prompt}
+    optional = {target.audience_parameter: audience, "response_mode": response_mode, "connection": connection,
+                "prompt": prompt, "claims": claims}
     params.update({k: v for k, v in optional.items() if v is not None})
     separator = "&" if "?" in target.authorization_endpoint else "?"
     return AuthorizationRequest(
@@ -218,6 +224,23 @@ def browser_login(target: Target, *, open_browser: Callable[[str], Any] = webbro
     ``options`` go to :func:`start_authorization`. The URL is printed too, for a browser on another screen.
     """
     request = start_authorization(target, **options)
+    return request, browser_callback(target, request, open_browser=open_browser, wait=wait)
+
+
+def login(target: Target, request: AuthorizationRequest, email: str = "", password: str = "", *,
+          session: requests.Session | None = None, open_browser: Callable[[str], Any] = webbrowser.open,
+          wait: float = LOGIN_WAIT) -> Callback:
+    """The browser's part of a login for a request already built: on the sandbox a helper fills in its hosted
+    login page (:func:`sandbox_login`); on any other provider a person logs in in their own browser
+    (:func:`browser_callback`), and ``email``/``password``/``session`` are not used."""
+    if target.kind == "sandbox":
+        return sandbox_login(request, email, password, session=session)
+    return browser_callback(target, request, open_browser=open_browser, wait=wait)
+
+
+def browser_callback(target: Target, request: AuthorizationRequest, *,
+                     open_browser: Callable[[str], Any] = webbrowser.open, wait: float = LOGIN_WAIT) -> Callback:
+    """Open ``request.url`` in the person's browser and catch what comes back to its loopback redirect URI."""
     parts = urlsplit(request.redirect_uri)
     if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS or not parts.port:
         raise ConfigError("A login from a notebook needs REDIRECT_URI on this machine, such as "
@@ -259,8 +282,9 @@ def browser_login(target: Target, *, open_browser: Callable[[str], Any] = webbro
         server.shutdown()
         server.server_close()
     params = parse_callback(arrived["url"])
+    check_issuer(target, params, None)
     _raise_for_callback_error(params, None)
-    return request, Callback(arrived["url"], params, ())
+    return Callback(arrived["url"], params, ())
 
 
 # -------------------------------------------------------------------- token endpoint grants
@@ -268,6 +292,7 @@ def exchange_code(target: Target, request: AuthorizationRequest, callback: Callb
                   client_secret: str | None = None) -> TokenSet:
     """Trade the callback's authorization code (and the PKCE verifier) for tokens."""
     last = callback.exchanges[-1] if callback.exchanges else None
+    check_issuer(target, callback.params, last)
     _raise_for_callback_error(callback.params, last)
     _check_state(request, callback.params, last)
     code = callback.params.get("code")
@@ -277,6 +302,8 @@ def exchange_code(target: Target, request: AuthorizationRequest, callback: Callb
             "redirect_uri": request.redirect_uri}
     if request.code_verifier:
         body["code_verifier"] = request.code_verifier
+    if request.audience and target.audience_parameter == "resource":  # RFC 8707 §2.2: name it again at /token
+        body["resource"] = request.audience
     if client_secret:
         body["client_secret"] = client_secret
     return _token_request(target, data=body)
@@ -296,7 +323,8 @@ def client_credentials(target: Target, audience: str | None = None) -> TokenSet:
     """A machine-to-machine token for an API (M2M client, secret sent with HTTP Basic)."""
     client_id = _need(target, "m2m_client_id", "M2M_CLIENT_ID")
     secret = _need(target, "m2m_client_secret", "M2M_CLIENT_SECRET")
-    body = {"grant_type": "client_credentials", "audience": audience or _need(target, "audience", "API_AUDIENCE")}
+    body = {"grant_type": "client_credentials",
+            target.audience_parameter: audience or _need(target, "audience", "API_AUDIENCE")}
     return _token_request(target, data=body, auth=(client_id, secret))
 
 
@@ -403,6 +431,25 @@ def _raise_for_callback_error(params: dict[str, str], exchange: HttpExchange | N
     if "error" in params:
         status = exchange.status if exchange else None
         raise FlowError(status, params["error"], params.get("error_description", ""), exchange)
+
+
+def check_issuer(target: Target, params: dict[str, str], exchange: HttpExchange | None = None) -> None:
+    """The mix-up defence of RFC 9207 §2.4: a callback's ``iss`` must be the issuer the request went to.
+
+    An ``iss`` that is present is always compared; a missing one is refused only when the provider's
+    discovery says ``authorization_response_iss_parameter_supported`` (then every response carries it).
+    Auth0 does not advertise it (the sandbox neither); node-oidc-provider does. Error responses are
+    checked too: an attacker's error is as much a mix-up as its code.
+    """
+    if "iss" in params:
+        if params["iss"] != target.issuer:
+            raise FlowError(None, "iss_mismatch", f"The callback's iss is not {target.issuer!r}, where this "
+                            "login was sent: the response may come from another "
+                            "provider (a mix-up attack, RFC 9207), so it is refused.", exchange)
+    elif target.iss_parameter_supported:
+        raise FlowError(None, "iss_missing", "The callback carries no iss although the provider's discovery "
+                        "document promises one (authorization_response_iss_parameter_supported, RFC 9207): "
+                        "it may come from another provider, so it is refused.", exchange)
 
 
 def _check_state(request: AuthorizationRequest, params: dict[str, str], exchange: HttpExchange | None) -> None:

@@ -24,8 +24,9 @@ import pandas as pd
 import requests
 
 from .config import ConfigError, Target, discover
-from .doctor import issuer_of_profile_domain
-from .flows import FlowError, client_credentials, error_from_response, password_realm, start_authorization
+from .verify import issuer_of_profile_domain
+from .flows import (PASSWORD_REALM_GRANT, FlowError, client_credentials, error_from_response, password_realm,
+                    start_authorization)
 from .graphql import GraphQLCallError, GraphQLClient
 
 __all__ = ["Check", "Preflight", "preflight"]
@@ -160,6 +161,9 @@ def _lab_user(target: Target) -> Check:
         return Check(names, "skipped", "No test user is set (optional: cells that log in without a browser).")
     if not target.web_client_id:
         return Check(names, "skipped", "A test user logs in with the web application: set WEB_CLIENT_ID too.")
+    if target.kind == "oidc" and PASSWORD_REALM_GRANT not in target.grant_types:
+        return Check(names, "skipped", "Not tried: the discovery document lists no password-realm grant (Auth0's "
+                     "own); the test user is checked when you log in with your browser.")
     email, password = target.users[0]
     try:
         password_realm(target, email, password)

@@ -80,6 +80,14 @@ def kind_of(token: str) -> str:
     return "ID token"
 
 
+def audiences(claims: dict[str, Any]) -> list[str]:
+    """A token's ``aud`` as a list: RFC 7519 §4.1.3 allows one string or an array of strings (none: empty)."""
+    aud = claims.get("aud")
+    if aud is None:
+        return []
+    return [str(a) for a in aud] if isinstance(aud, list) else [str(aud)]
+
+
 @lru_cache(maxsize=1)
 def claim_dictionary() -> pd.DataFrame:
     """``data/claims.csv``: claim, where (header/payload), meaning, which tokens, spec and link."""

@@ -54,6 +54,18 @@ keys cannot be fetched at all.
 """
 
 
+def issuer_of_profile_domain(domain: str) -> str:
+    """The issuer an Authentication Profile's domain stands for.
+
+    A bare host is an Auth0 domain: ``https://HOST/`` with the trailing slash, as Auth0 spells its issuer.
+    A domain written with its scheme is taken as the issuer exactly (sandbox behaviour, for a foreign
+    OpenID Connect issuer such as ``http://127.0.0.1:PORT``, which has no trailing slash).
+    """
+    if "://" in domain:
+        return domain
+    return "https://" + domain.rstrip("/") + "/"
+
+
 class KeySourceUnavailable(Exception):
     """The key source (a JWKS endpoint) cannot be reached and no cached key matches."""
 

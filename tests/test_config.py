@@ -404,3 +404,27 @@ def test_env_example_copied_as_is_means_the_sandbox_and_switched_to_auth0_names_
     with pytest.raises(ConfigError) as caught:
         load_target(write_env(tmp_path, switched))
     assert caught.value.missing == ("AUTH0_DOMAIN", "SPA_CLIENT_ID", "REDIRECT_URI")
+
+
+def test_an_oidc_target_sends_resource_reads_iss_support_and_grants_from_discovery(provider, tmp_path, capsys):
+    issuer = provider.base + "/"
+    provider.documents["/.well-known/openid-configuration"] = metadata(
+        issuer, authorization_response_iss_parameter_supported=True, grant_types_supported=["authorization_code"])
+    base = f"AUTH_FLOWS_TARGET=oidc\nOIDC_ISSUER={issuer}\nSPA_CLIENT_ID=spa\nREDIRECT_URI=http://localhost:3000/callback\n"
+    target = load_target(write_env(tmp_path, base))
+    assert target.audience_parameter == "resource" and target.iss_parameter_supported
+    assert target.grant_types == ("authorization_code",)
+    assert target.needs_grant("password", "it logs in with a password") is False
+    assert "does not list the grant password" in capsys.readouterr().out
+    assert target.needs_sandbox_api("it moves the API's clock") is False
+    assert "SANDBOX_API_TRUSTS_ISSUER=true" in capsys.readouterr().out
+    assert load_target(write_env(tmp_path, base + "AUDIENCE_PARAMETER=audience\n")).audience_parameter == "audience"
+    error = refused(tmp_path, base + "AUDIENCE_PARAMETER=scope\n")
+    assert error.settings == ("AUDIENCE_PARAMETER",)
+
+
+def test_the_sandbox_target_takes_every_grant_and_the_sandbox_api(sandbox, capsys):
+    target = target_from_sandbox(sandbox)
+    assert target.audience_parameter == "audience" and not target.iss_parameter_supported
+    assert target.needs_grant("http://auth0.com/oauth/grant-type/password-realm", "") and target.needs_sandbox_api("")
+    assert capsys.readouterr().out == ""

@@ -517,3 +517,32 @@ def test_flow_error_message_and_fields():
     error = FlowError(403, "invalid_grant", "Wrong email or password.")
     assert str(error) == "invalid_grant: Wrong email or password." and error.exchange is None
     assert isinstance(error, Exception)
+
+
+def test_check_issuer_compares_a_present_iss_and_requires_a_promised_one(sandbox):
+    import dataclasses
+
+    from helpers.config import target_from_sandbox
+    from helpers.flows import FlowError, check_issuer
+    target = target_from_sandbox(sandbox)
+    check_issuer(target, {"code": "c"})  # Auth0 and the sandbox send no iss and promise none
+    check_issuer(target, {"code": "c", "iss": target.issuer})
+    with pytest.raises(FlowError) as other:
+        check_issuer(target, {"code": "c", "iss": target.issuer.rstrip("/")})  # byte for byte
+    assert other.value.error == "iss_mismatch"
+    with pytest.raises(FlowError) as missing:
+        check_issuer(dataclasses.replace(target, iss_parameter_supported=True), {"code": "c"})
+    assert missing.value.error == "iss_missing"
+
+
+def test_the_audience_goes_out_as_the_targets_parameter(sandbox):
+    import dataclasses
+    from urllib.parse import parse_qsl, urlsplit
+
+    from helpers.config import target_from_sandbox
+    target = target_from_sandbox(sandbox)
+    sent = dict(parse_qsl(urlsplit(start_authorization(target, audience="https://api/").url).query))
+    assert sent["audience"] == "https://api/" and "resource" not in sent
+    standard = dataclasses.replace(target, audience_parameter="resource")
+    sent = dict(parse_qsl(urlsplit(start_authorization(standard, audience="https://api/", claims='{"id_token":{}}').url).query))
+    assert sent["resource"] == "https://api/" and "audience" not in sent and sent["claims"] == '{"id_token":{}}'

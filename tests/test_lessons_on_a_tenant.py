@@ -44,7 +44,8 @@ def tenant_env(tmp_path_factory):
               "WEB_CLIENT_SECRET": box.web_client_secret, "M2M_CLIENT_ID": box.m2m_client_id,
               "M2M_CLIENT_SECRET": box.m2m_client_secret, "API_AUDIENCE": box.api_audience,
               "CONNECTION": box.connection, "LAB_USER_EMAIL": user["email"], "LAB_USER_PASSWORD": user["password"],
-              "GRAPHQL_URL": box.api_url, "AUTH_PROFILE_ID": box.auth_profile_id, "API_TOKEN": box.api_token}
+              "GRAPHQL_URL": box.api_url, "AUTH_PROFILE_ID": box.auth_profile_id, "API_TOKEN": box.api_token,
+              "AUDIENCE_PARAMETER": "audience"}  # an Auth0-shaped provider: it takes audience, not resource
     path = tmp_path_factory.mktemp("tenant") / ".env"
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     browser = path.parent / "browser"  # webbrowser runs $BROWSER with the URL: one executable, no arguments
@@ -67,10 +68,11 @@ def test_a_lesson_runs_on_a_tenant_and_skips_what_needs_the_sandbox(lesson, tena
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()  # raises on any cell error
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    guarded = [cell for cell in code if cell.source.startswith("if target.needs_sandbox(")]
+    guarded = [cell for cell in code if cell.source.startswith(("if target.needs_sandbox(", "if target.needs_sandbox_api("))]
     for cell in guarded:
         printed = text_of(cell)
-        assert SKIPPED in printed and "AUTH_FLOWS_TARGET=sandbox" in printed, cell.source[:80]
+        what_to_set = "SANDBOX_API_TRUSTS_ISSUER=true" if "needs_sandbox_api" in cell.source else "AUTH_FLOWS_TARGET=sandbox"
+        assert SKIPPED in printed and what_to_set in printed, cell.source[:80]
         streamed = "".join(o.get("text", "") for o in cell.outputs)
         assert all(o.output_type == "stream" for o in cell.outputs), cell.source[:80]
         assert streamed.startswith(SKIPPED) and streamed.count("\n") == 1, cell.source[:80]  # nothing else ran

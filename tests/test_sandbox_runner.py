@@ -138,3 +138,28 @@ def test_a_new_sandbox_removes_folders_that_killed_processes_left(tmp_path, monk
     finally:
         box.stop()
     assert not box.data_dir.exists()
+
+
+def test_a_running_sandbox_can_be_told_to_trust_another_issuer(own_sandbox):
+    from helpers.verify import issuer_of_profile_domain
+    assert own_sandbox.info()["trusted_issuer"] is None
+    profile_id = own_sandbox.trust("http://127.0.0.1:9/issuer", "their-spa")
+    facts = own_sandbox.info()
+    assert (facts["trusted_issuer"], facts["trusted_client_id"], facts["trusted_auth_profile_id"]) == (
+        "http://127.0.0.1:9/issuer", "their-spa", profile_id)
+    for environment in ("Master", "dev"):
+        profiles = own_sandbox.api.database(own_sandbox.workspace_id, environment).auth_profiles()
+        assert [p.issuer for p in profiles][-1] == "http://127.0.0.1:9/issuer"  # exactly: no slash added
+    assert own_sandbox.api.settings.jwks_from_discovery is True
+    assert issuer_of_profile_domain("tenant.eu.auth0.com") == "https://tenant.eu.auth0.com/"
+
+
+def test_cli_takes_a_trusted_issuer_and_prints_it():
+    process = run_cli("--trust-issuer", "http://127.0.0.1:9/issuer", "--trust-client-id", "their-spa")
+    try:
+        facts = json.loads(process.stdout.readline())
+        assert facts["trusted_issuer"] == "http://127.0.0.1:9/issuer" and facts["trusted_client_id"] == "their-spa"
+        assert facts["trusted_auth_profile_id"] and CONTRACT_KEYS <= set(facts)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0

@@ -49,6 +49,7 @@ def env_text(box, **changes: str) -> str:
               "M2M_CLIENT_SECRET": box.m2m_client_secret, "API_AUDIENCE": box.api_audience,
               "CONNECTION": box.connection, "GRAPHQL_URL": box.api_url, "AUTH_PROFILE_ID": box.auth_profile_id,
               "API_TOKEN": box.api_token, "LAB_USER_EMAIL": MARA["email"], "LAB_USER_PASSWORD": MARA["password"],
+              "AUDIENCE_PARAMETER": "audience",  # Auth0-shaped: it takes audience, not RFC 8707 resource
               **changes}
     return "".join(f"{k}={v}\n" for k, v in values.items() if v is not None)
 

@@ -7,7 +7,7 @@ from joserfc.jwk import OctKey
 
 from helpers.jwe import protected_header
 from helpers.sandbox.common.keys import KeyRing
-from helpers.tokens import NotAJwt, anatomy_html, b64url_decode, claim_dictionary, compare, decode_parts, explain, kind_of, readable_time
+from helpers.tokens import NotAJwt, anatomy_html, audiences, b64url_decode, claim_dictionary, compare, decode_parts, explain, kind_of, readable_time
 
 KEYS = KeyRing()
 ID_CLAIMS = {"iss": "http://localhost:1/", "sub": "auth0|1", "aud": "client", "iat": 1_800_000_000,
@@ -89,3 +89,8 @@ def test_claim_dictionary_links_every_claim_to_a_spec():
     dictionary = claim_dictionary()
     assert dictionary.index.is_unique and dictionary["link"].str.startswith("https://").all()
     assert {"iss", "sub", "aud", "exp", "iat", "nonce", "email", "azp", "at_hash"} <= set(dictionary.index)
+
+
+@pytest.mark.parametrize("claims, expected", [({"aud": "a"}, ["a"]), ({"aud": ["a", "b"]}, ["a", "b"]), ({}, [])])
+def test_audiences_reads_aud_as_a_string_or_a_list(claims, expected):
+    assert audiences(claims) == expected

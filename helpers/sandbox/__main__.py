@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", default=str(DEFAULT_TENANT_FILE), help="identity provider seed file (JSON)")
     parser.add_argument("--data-dir", default=None,
                         help="keep the GraphQL API's databases in this folder (default: a temporary folder)")
+    parser.add_argument("--trust-issuer", default=None, metavar="URL",
+                        help="let the GraphQL API trust the ID tokens of this OpenID Connect issuer (exactly as its "
+                             "discovery document spells it) through an Authentication Profile of its own")
+    parser.add_argument("--trust-client-id", default=None, metavar="ID",
+                        help="the client id those ID tokens are issued to (their aud); needed with --trust-issuer")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Start the sandbox from parsed :func:`add_arguments` flags, print the JSON line, serve until stopped."""
+    if (args.trust_issuer is None) != (args.trust_client_id is None):
+        parser.error("--trust-issuer and --trust-client-id go together")
+    if args.trust_issuer is not None and not args.trust_issuer.startswith(("https://", "http://")):
+        parser.error("--trust-issuer must be the issuer URL, such as https://login.example.com/realms/lab")
     for name in ("idp_port", "api_port", "app_port"):
         if not 0 <= getattr(args, name) <= 65535:
             parser.error(f"--{name.replace('_', '-')} must be between 0 and 65535")
@@ -44,7 +53,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         signal.signal(signum, lambda *_: stop.set())
     try:
         sandbox = start_sandbox(idp_port=args.idp_port, api_port=args.api_port, seed_path=args.seed, quiet=False,
-                                data_dir=args.data_dir, app_port=args.app_port)
+                                data_dir=args.data_dir, app_port=args.app_port, trust_issuer=args.trust_issuer,
+                                trust_client_id=args.trust_client_id)
     except (PortInUse, SeedError, OSError) as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from typing import Any
 
 from .api.app import GraphQLApi, create_api_app
 from .api.records import EntityExists, new_id
-from .api.seed import DEFAULT_API_FILE, MASTER, SELF_SIGNUP_MODES, AuthProfileSeed, load_api_seed
+from .api.seed import DEFAULT_API_FILE, MASTER, SELF_SIGNUP_MODES, AuthProfileSeed, load_api_seed, trusted_profile
 from .api.store import EnvironmentDb
 from .common.clock import Clock
 from .common.data_folder import temporary_data_folder
@@ -50,6 +50,9 @@ class Sandbox:
     api: GraphQLApi = field(repr=False)
     _servers: list[BackgroundServer] = field(default_factory=list, repr=False)
     _temporary_data: bool = field(default=True, repr=False)
+    trusted_issuer: str | None = None  # a foreign OpenID Connect issuer the API trusts (sandbox behaviour)
+    trusted_client_id: str | None = None
+    trusted_auth_profile_id: str | None = None
 
     def info(self) -> dict[str, Any]:
         """The facts printed as JSON by ``python -m helpers.sandbox`` (keys are a contract: only added)."""
@@ -73,6 +76,9 @@ class Sandbox:
             "data_dir": str(self.data_dir),
             "api_settings": asdict(self.api.settings),
             "sample_app_url": self.sample_app_url,
+            "trusted_issuer": self.trusted_issuer,
+            "trusted_client_id": self.trusted_client_id,
+            "trusted_auth_profile_id": self.trusted_auth_profile_id,
         }
 
     @property
@@ -83,6 +89,16 @@ class Sandbox:
     @property
     def running(self) -> bool:
         return bool(self._servers) and all(s.running for s in self._servers)
+
+    def trust(self, issuer: str, client_id: str) -> str:
+        """Let the API trust ``issuer``'s ID tokens for ``client_id`` (every environment of the lab workspace):
+        one more Authentication Profile, its keys read from the issuer's discovery document. Returns its id."""
+        profile = trusted_profile(issuer, client_id)
+        for environment in self.api.seed.workspaces[self.workspace_id].environments:
+            self.api.database(self.workspace_id, environment).add_auth_profile(profile)
+        self.api.configure(jwks_from_discovery=True)
+        self.trusted_issuer, self.trusted_client_id, self.trusted_auth_profile_id = issuer, client_id, profile.id
+        return profile.id
 
     def rotate_keys(self) -> str:
         """Sign new tokens with the next key; the old one stays published. Returns the new ``kid``."""
@@ -171,20 +187,30 @@ class Sandbox:
 
 def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
                   fresh: bool = False, quiet: bool = True, data_dir: str | Path | None = None,
-                  api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0) -> Sandbox:
+                  api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0, trust_issuer: str | None = None,
+                  trust_client_id: str | None = None) -> Sandbox:
     """Start the sandbox in background threads, or return the one already running in this kernel.
 
     ``fresh=True`` stops a running sandbox first. Ports ``0`` pick free ports. The API keeps its
     SQLite databases in a temporary folder removed on ``stop()``, or in ``data_dir`` (kept).
+    ``trust_issuer`` and ``trust_client_id`` add an Authentication Profile trusting that issuer's ID tokens
+    (:meth:`Sandbox.trust`): a running sandbox that trusts none is given the profile, one that trusts another
+    issuer is replaced; a call without them reuses the running sandbox, trusting or not.
     """
     global _running
     with _lock:
         if _running is not None and _running.running and not fresh:
-            return _running
+            if trust_issuer is None or (trust_issuer, trust_client_id) == (_running.trusted_issuer,
+                                                                          _running.trusted_client_id):
+                return _running
+            if _running.trusted_issuer is None and trust_client_id is not None:
+                _running.trust(trust_issuer, trust_client_id)
+                return _running
         previous = _running
     if previous is not None:
         previous.stop()
-    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet, data_dir, api_seed_path, app_port=app_port)
+    sandbox = launch_sandbox(idp_port, api_port, seed_path, quiet, data_dir, api_seed_path, app_port=app_port,
+                             trust_issuer=trust_issuer, trust_client_id=trust_client_id)
     with _lock:
         _running = sandbox
     return sandbox
@@ -192,12 +218,17 @@ def start_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = 
 
 def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path = DEFAULT_TENANT_FILE,
                    quiet: bool = True, data_dir: str | Path | None = None,
-                   api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0, **api_settings: Any) -> Sandbox:
+                   api_seed_path: str | Path = DEFAULT_API_FILE, app_port: int = 0, trust_issuer: str | None = None,
+                   trust_client_id: str | None = None, **api_settings: Any) -> Sandbox:
     """Start a new, independent sandbox (not the kernel's shared one): for tests that need several.
 
     ``api_settings`` override the API seed's settings (``email_case_sensitive=False``, ...). A seed that
     moves the endpoints (``endpoint_paths``) makes the API read the keys' URI from discovery.
+    ``trust_issuer`` (exactly as its discovery document spells it) and ``trust_client_id`` (the ``aud`` of
+    its ID tokens) give the lab workspace one more Authentication Profile (:meth:`Sandbox.trust`).
     """
+    if (trust_issuer is None) != (trust_client_id is None):
+        raise ValueError("trust_issuer and trust_client_id go together")
     # The sample app's port comes first: the tenant registers its callback URL, the API its origin.
     app_server = BackgroundServer(lambda port: create_sample_app(), app_port, quiet)
     app_origin = f"http://localhost:{app_server.port}"
@@ -243,7 +274,7 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         idp_server.stop()
         app_server.stop()
         raise
-    return Sandbox(
+    sandbox = Sandbox(
         idp_url=idp.issuer,
         api_url=api_host + workspace.id,
         spa_client_id=spa.client_id,
@@ -267,3 +298,6 @@ def launch_sandbox(idp_port: int = 0, api_port: int = 0, seed_path: str | Path =
         _servers=[idp_server, api_server, app_server],
         _temporary_data=data_dir is None,
     )
+    if trust_issuer is not None and trust_client_id is not None:
+        sandbox.trust(trust_issuer, trust_client_id)
+    return sandbox

@@ -4,6 +4,7 @@ validation or execution), and 8base's error object.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -16,7 +17,7 @@ from graphql import (DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSp
 from ..common.clock import Clock
 from .auth import Authenticator
 from .errors import ApiError, RequestRejected
-from .messages import caller_safe
+from .messages import caller_safe, schema_names
 from .resolvers import build_schema
 from .seed import MASTER, ApiSeed
 from .store import EnvironmentDb
@@ -152,11 +153,17 @@ def _too_deep(limit: int) -> RequestRejected:
     return _over_limit("The query is nested too deeply", f"At most {limit} levels of nested fields are allowed.")
 
 
+@functools.cache
+def _known_names() -> frozenset[str]:
+    """The schema's own names: the only names a message may repeat (the schema is built once per process)."""
+    return schema_names(build_schema())
+
+
 def format_graphql_error(error: GraphQLError) -> dict[str, Any]:
     """graphql-core's own error (syntax, validation, variables): its message without the caller's values, and a
     code (8base's code for these is undocumented: InvalidArgumentError is sandbox behaviour)."""
     formatted = error.formatted
-    body: dict[str, Any] = {"message": caller_safe(formatted["message"])}
+    body: dict[str, Any] = {"message": caller_safe(formatted["message"], _known_names())}
     for key in ("locations", "path"):
         if formatted.get(key):
             body[key] = formatted[key]

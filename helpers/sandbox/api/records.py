@@ -9,6 +9,8 @@ import string
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ...verify import issuer_of_profile_domain
+
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -61,9 +63,8 @@ class AuthProfile:
 
     @property
     def issuer(self) -> str:
-        """The issuer this profile trusts (its domain, as a URL with the trailing slash)."""
-        domain = self.domain if "://" in self.domain else "https://" + self.domain
-        return domain if domain.endswith("/") else domain + "/"
+        """The issuer this profile trusts (:func:`helpers.verify.issuer_of_profile_domain`)."""
+        return issuer_of_profile_domain(self.domain)
 
     @property
     def accepted_audiences(self) -> tuple[str, ...]:

@@ -12,6 +12,8 @@ DEFAULT_API_FILE = DATA_DIR / "api.json"
 SCHEMA_FILE = DATA_DIR / "schema.graphql"
 MASTER = "Master"
 SELF_SIGNUP_MODES = ("open", "off", "domains")
+TRUSTED_PROFILE_ID = "cl0labtrustedissuer00001"
+TRUSTED_PROFILE_TYPE = "TRUSTED_ISSUER"  # sandbox behaviour: not one of 8base's profile types (trusted_profile)
 
 
 @dataclass(frozen=True)
@@ -123,3 +125,18 @@ def load_api_seed(facts: dict[str, str], path: str | Path = DEFAULT_API_FILE, **
                                             tuple(w.get("api_tokens", [])), tuple(w.get("users", [])),
                                             tuple(w.get("notes", [])))
     return ApiSeed(settings, roles, workspaces)
+
+
+def trusted_profile(issuer: str, client_id: str) -> AuthProfileSeed:
+    """An Authentication Profile that trusts ``issuer``'s ID tokens issued to ``client_id``.
+
+    It works as 8base's "Your Auth0 Account" profile does (an ID token is accepted when its ``iss`` is
+    the profile's domain and its ``aud`` the profile's client id, signed by a key the issuer publishes;
+    the user is found by ``email``), but for any OpenID Connect issuer: sandbox behaviour. 8base's own
+    "OpenID" profile type instead runs a ``getToken`` resolver the workspace deploys to exchange the
+    authorization code (https://docs.8base.com/backend/app-services/authentication); the sandbox does
+    not model that. The domain is the issuer written exactly (scheme included, no slash added).
+    """
+    return AuthProfileSeed(id=TRUSTED_PROFILE_ID, name="Trusted OpenID Connect issuer", type=TRUSTED_PROFILE_TYPE,
+                           domain=issuer, client_id=client_id, audiences=(), self_signup="open",
+                           self_signup_email_domains=(), roles=("Note Taker",))
