@@ -12,15 +12,19 @@ Modules, one idea each:
 - :mod:`helpers.endpoints`: send any token to the GraphQL API or `/userinfo` and record the answer.
 - :mod:`helpers.subscriptions`: a GraphQL-over-WebSocket client, the token in ``connection_init``.
 - :mod:`helpers.errors`: the error catalog (``data/error_catalog.csv``) and ``explain()``.
+- :mod:`helpers.catalog_views`: the catalog in short views (counts, one page at a time), for lesson 05.
 - :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.
 - :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
 - :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
-- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app; one
-  folder per server (``sandbox.idp``, ``sandbox.api``) over ``sandbox.common`` (clock, keys, CORS, request
-  limits), started by ``sandbox.runner`` (the :class:`~helpers.sandbox.Sandbox` handle). It imports only
-  ``verify``, ``jwks`` and ``jwe`` from the modules above (import contracts in ``pyproject.toml``).
+- :mod:`helpers.case_study`: lesson 06's desk (new people, their sign-up, the app's call, the doctor).
+- :mod:`helpers.latency`: lesson 08's tools (one raw GraphQL call, its outcome, a key-rotation log).
+- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app; the
+  ``Sandbox`` handle's public controls (settings, key caches, users, roles) are the only way to change them.
+  One folder per server (``sandbox.idp``, ``sandbox.api``) over ``sandbox.common`` (clock, keys, CORS,
+  request limits); it imports only ``verify``, ``jwks`` and ``jwe`` from the modules above (import
+  contracts in ``pyproject.toml``).
 """
 from .config import Target, load_target
 from .sandbox import Sandbox, start_sandbox

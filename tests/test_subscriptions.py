@@ -6,6 +6,7 @@ import concurrent.futures
 import json
 import threading
 import time
+from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -68,6 +69,15 @@ def closed(ws, timeout: float = 5) -> tuple[int | None, str]:
     return (frame.code, frame.reason) if frame else (None, "")
 
 
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 10) -> None:
+    """Poll ``condition`` (the server's socket count has no event to wait on); raise once ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} within {timeout} s")
+        time.sleep(0.01)
+
+
 # ------------------------------------------------------------------ both protocols, the token in the payload
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_an_event_arrives_on_both_protocols_with_the_token_in_connection_init(sandbox, ada, protocol):
@@ -75,7 +85,7 @@ def test_an_event_arrives_on_both_protocols_with_the_token_in_connection_init(sa
         assert sub.log[0] == (">", {"type": "connection_init", "payload": {"token": ada}})
         assert sub.log[1] == ("<", {"type": "connection_ack"})
         sub.subscribe(FULL)
-        time.sleep(0.1)
+        sandbox.wait_for_subscriptions(1)
         note_id = create_note(sandbox, ada, "from a test")
         event = sub.next_event()
     assert event == {"Notes": {"mutation": "create", "updatedFields": [], "node": {"id": note_id, "title": "from a test"},
@@ -116,7 +126,7 @@ def test_events_belong_to_their_environment(sandbox):
             SubscriptionClient(sandbox.api_url + "_dev", token=admin) as dev:
         master.subscribe(NOTE_CHANGES)
         dev.subscribe(NOTE_CHANGES)
-        time.sleep(0.1)
+        sandbox.wait_for_subscriptions(2)
         in_dev = GraphQLClient(sandbox.api_url + "_dev", admin).execute(CREATE, {"t": "dev"})["noteCreate"]["id"]
         in_master = create_note(sandbox, admin, "master")
         assert dev.next_event()["Notes"]["node"]["id"] == in_dev
@@ -178,7 +188,7 @@ def test_a_user_who_never_signed_up_is_absent_for_every_subscription(sandbox):
 def test_an_api_token_subscribes_with_its_roles(sandbox, ada, bob):
     with SubscriptionClient(sandbox.api_url, token=sandbox.api_token) as admin:
         admin.subscribe(NOTE_CHANGES)
-        time.sleep(0.1)
+        sandbox.wait_for_subscriptions(1)
         ids = [create_note(sandbox, ada, "ada's"), create_note(sandbox, bob, "bob's")]
         assert [e["Notes"]["node"]["id"] for e in admin.events(2)] == ids
 
@@ -189,7 +199,7 @@ def test_a_user_sees_events_only_for_notes_they_may_read(sandbox, ada, bob):
             SubscriptionClient(sandbox.api_url, token=bob, protocol=TRANSPORT) as bob_sub:
         ada_sub.subscribe(FULL)
         bob_sub.subscribe(FULL)
-        time.sleep(0.1)
+        sandbox.wait_for_subscriptions(2)
         bobs_private = create_note(sandbox, bob, "bob's private note")
         adas = create_note(sandbox, ada, "ada's note")
         # events come in commit order: had Bob's note reached Ada, it would be her first event
@@ -212,7 +222,7 @@ def test_mutation_in_and_node_filters_narrow_what_arrives(sandbox, ada):
     with SubscriptionClient(sandbox.api_url, token=ada) as sub:
         deletes = sub.subscribe(FULL, only_deletes)
         wanted = sub.subscribe(FULL, titled)
-        time.sleep(0.1)
+        sandbox.wait_for_subscriptions(2)
         note = create_note(sandbox, ada, "unwanted")
         second = create_note(sandbox, ada, "wanted one")
         GraphQLClient(sandbox.api_url, ada).execute(
@@ -231,9 +241,9 @@ def test_stop_ends_one_subscription_and_keeps_the_others(sandbox, ada):
     with SubscriptionClient(sandbox.api_url, token=ada, protocol=TRANSPORT) as sub:
         first = sub.subscribe(NOTE_CHANGES)
         second = sub.subscribe(NOTE_CHANGES)
-        time.sleep(0.1)
+        sandbox.wait_for_subscriptions(2)
         sub.stop(first)
-        time.sleep(0.1)
+        sandbox.wait_for_subscriptions(1)
         create_note(sandbox, ada, "after stop")
         sub.next_event()
         assert sub.log[-1][1]["id"] == second
@@ -258,7 +268,7 @@ def test_bad_queries_get_an_operation_error_and_never_echo_the_callers_text(sand
             sub.next_event()
         assert "<img" not in json.dumps(sub.log[-1][1])
         sub.subscribe(NOTE_CHANGES)  # the socket is still open and serving
-        time.sleep(0.1)
+        sandbox.wait_for_subscriptions(1)
         create_note(sandbox, ada, "still open")
         assert sub.next_event()["Notes"]["mutation"] == "create"
 
@@ -281,7 +291,7 @@ def test_the_socket_closes_when_the_clock_passes_exp_and_a_renewed_token_reconne
         assert sub.close_reason == "TokenExpiredError: Token expired"
     renewed = login(sandbox, email, password)["id_token"]  # a new login at the new time
     assert sub.reconnect(renewed) == {"type": "connection_ack"}
-    time.sleep(0.1)
+    sandbox.wait_for_subscriptions(1)  # the restarted operation listens
     note = create_note(sandbox, renewed, "after renewal")
     assert sub.next_event()["Notes"]["node"]["id"] == note
     assert sub.log[-1][1]["id"] == op  # the same operation, restarted
@@ -377,9 +387,7 @@ def test_open_sockets_per_client_are_limited_and_freed_on_close(own_sandbox):
         assert error["payload"]["message"] == "Too many open sockets"
         assert closed(third)[0] == 1013
     first.close()
-    deadline = time.monotonic() + 3
-    while own_sandbox.api.subscriptions.open_sockets() > 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: own_sandbox.api.subscriptions.open_sockets() <= 1, "the closed socket was not freed", 3)
     with raw(own_sandbox) as again:  # a place is free again
         again.send(json.dumps(init_message(None, None)))
         assert answer(again) == {"type": "connection_ack"}
@@ -393,8 +401,7 @@ def test_operations_per_socket_are_limited(own_sandbox):
             sub.subscribe(NOTE_CHANGES)
         with pytest.raises(ThrottlingThresholdReachedError, match="Too many subscriptions on this socket"):
             sub.next_event()
-        assert own_sandbox.api.subscriptions.events.subscriptions() == 3  # the others keep running
-        time.sleep(0.1)
+        assert own_sandbox.api.subscriptions.events.subscriptions() == 3  # the others keep running (and listen)
         create_note(own_sandbox, own_sandbox.api_token, "three")
         assert len(sub.events(3)) == 3
 
@@ -414,9 +421,7 @@ def test_a_slow_consumer_is_disconnected_with_its_queue_bounded(own_sandbox):
     assert error == {"type": "connection_error", "payload": {
         "message": "The subscriber is too slow", "code": "ThrottlingThresholdReachedError",
         "details": {"events": "More than 2 events waited to be sent; read events as they come."}}}
-    deadline = time.monotonic() + 10
-    while server.open_sockets() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: not server.open_sockets(), "the slow consumer's socket was not closed")
     assert server.open_sockets() == 0 and server.events.subscriptions() == 0
 
 
@@ -428,7 +433,7 @@ def test_five_subscribers_get_each_of_200_mutations_exactly_once_in_commit_order
     for sub in subs:
         sub.connect()
         sub.subscribe(NOTE_CHANGES)
-    own_sandbox.api.subscriptions.events.wait_for(5, timeout=5)
+    own_sandbox.wait_for_subscriptions(5, timeout=5)
     received: dict[int, list[str]] = {}
 
     def collect(index: int) -> None:
@@ -481,6 +486,7 @@ messages = st.one_of(
                                optional={"variables": json_values, "operationName": json_values})}).map(json.dumps))
 
 
+@pytest.mark.slow  # 60 Hypothesis examples over WebSockets: ~7-11 s
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(protocol=st.sampled_from([LEGACY, TRANSPORT]), sent=st.lists(messages, min_size=1, max_size=3))
@@ -560,11 +566,11 @@ OPEN_IN_PAGE = """async ([url, token]) => {
 }"""
 
 
+@pytest.mark.slow  # a real browser
 def test_a_real_browser_subscribes_with_the_token_in_connection_init(sandbox, ada, browser_page):
-    listening = sandbox.api.subscriptions.events.subscriptions()
     protocol = browser_page.evaluate(OPEN_IN_PAGE, [ws_url(sandbox.api_url), ada])
     assert protocol == ""  # none offered: the server speaks the legacy protocol
-    sandbox.api.subscriptions.events.wait_for(listening + 1)
+    sandbox.wait_for_subscriptions(1)
     create_note(sandbox, ada, "seen by a browser")
     browser_page.wait_for_function("window.got.some((m) => m.type === 'data')", timeout=10_000)
     got = browser_page.evaluate("window.got")

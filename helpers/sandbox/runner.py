@@ -16,6 +16,7 @@ from .common.clock import Clock
 from .common.data_folder import temporary_data_folder
 from .common.keys import KeyRing
 from .common.server import BackgroundServer
+from .controls import SandboxControls
 from .idp.app import IdentityProvider, create_idp_app, issuer_for
 from .idp.seed import DEFAULT_TENANT_FILE, RotationPolicy, load_seed
 from .sample_app_server import create_sample_app, sample_app_config
@@ -25,7 +26,7 @@ _running: "Sandbox | None" = None  # the one sandbox of this kernel, reused by s
 
 
 @dataclass
-class Sandbox:
+class Sandbox(SandboxControls):
     """A running sandbox: where to reach it, the demo credentials, its clock and its keys."""
 
     idp_url: str
@@ -121,6 +122,11 @@ class Sandbox:
         interval = previous.reuse_interval if reuse_interval is None else reuse_interval
         self.idp.set_rotation(client_id, RotationPolicy(bool(rotating), interval))
         return previous
+
+    def wait_for_subscriptions(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until the API has exactly ``count`` subscriptions registered (the API handles a ``start``
+        asynchronously, so an event written right after it could be missed); ``TimeoutError`` after ``timeout``."""
+        self.api.subscriptions.events.wait_for(count, timeout)
 
     def stop(self) -> None:
         """Stop the servers (and forget this sandbox, so the next ``start_sandbox()`` starts anew)."""
