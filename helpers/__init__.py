@@ -26,6 +26,9 @@ Modules, one idea each:
 - :mod:`helpers.latency`: lesson 08's tools (one raw GraphQL call, its outcome, a key-rotation log).
 - :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app; the
   ``Sandbox`` handle's public controls (settings, key caches, users, roles) are the only way to change them.
+  One folder per server (``sandbox.idp``, ``sandbox.api``) over ``sandbox.common`` (clock, keys, CORS,
+  request limits); it imports only ``verify``, ``jwks`` and ``jwe`` from the modules above (import
+  contracts in ``pyproject.toml``).
 """
 from .config import Target, load_target
 from .sandbox import Sandbox, start_sandbox

@@ -311,7 +311,7 @@ def test_a_new_operation_after_exp_closes_the_socket_at_once(sandbox, ada):
 
 def test_a_message_over_the_servers_ceiling_is_refused_by_the_websocket_layer(sandbox, ada):
     """Above WS_MAX_SIZE the frame is refused with 1009 before the API reads it (uvicorn's default is 16 MiB)."""
-    from helpers.sandbox.server import WS_MAX_SIZE
+    from helpers.sandbox.common.server import WS_MAX_SIZE
 
     assert sandbox.api.settings.ws_max_message_bytes < WS_MAX_SIZE
     with raw(sandbox) as ws:
