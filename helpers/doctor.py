@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import requests
 
-from .errors import UnknownError, explain
+from .catalog import UnknownError, explain
 from .graphql import GraphQLCallError, GraphQLClient
 from .jwe import protected_header
 from .jwks import JwksCache, discovered_jwks_uri
