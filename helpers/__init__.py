@@ -18,8 +18,9 @@ Modules, one idea each:
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
 - :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
-- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app;
-  :mod:`helpers.sandbox.reproductions` makes every catalog entry happen live on it.
+- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
+- :mod:`helpers.reproductions`: beside the sandbox, not for lessons to copy: every catalog entry made to happen
+  live on a sandbox (lesson 05, tests/test_errors.py), built on :mod:`helpers.flows`.
 """
 from .catalog import UnknownError
 from .config import Target, load_target

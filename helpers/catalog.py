@@ -17,7 +17,7 @@ fix, reproduce, source``.
 >>> search("audience")                  # rows mentioning a word
 
 This module is data and matching only: it imports no client of the lab (:mod:`helpers.exceptions` builds on
-it). The live reproductions of the entries are in :mod:`helpers.sandbox.reproductions`.
+it). The live reproductions of the entries are in :mod:`helpers.reproductions`.
 """
 from __future__ import annotations
 

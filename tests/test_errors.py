@@ -18,8 +18,8 @@ from auth0.authentication.exceptions import Auth0Error
 
 from helpers.catalog import CATALOG_FILE, CatalogEntry, UnknownError, catalog, entries, explain, search, url_params
 from helpers.graphql import GraphQLCallError, InvalidTokenError
+from helpers.reproductions import REPRODUCERS, reproduce
 from helpers.sandbox import idp_errors
-from helpers.sandbox.reproductions import REPRODUCERS, reproduce
 from helpers.verify import REASONS, TokenRejected
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from helpers.sandbox.reproductions.ws import big_note, stalled_subscription
 from helpers.graphql import (GraphQLClient, InvalidTokenError, NotAuthorizedError, ThrottlingThresholdReachedError,
                              TokenExpiredError, UserNotFoundError)
+from helpers.reproductions.ws import big_note, stalled_subscription
 from helpers.subscriptions import (LEGACY, NOTE_CHANGES, TRANSPORT, SocketClosed, SubscriptionClient, error_from_close,
                                    init_message, start_message, stop_message, ws_url)
 from tests.test_api import SIGN_UP, gql, login, new_user

@@ -12,7 +12,7 @@ from .common import (TIMEOUT, ada, api_settings, claims_for, clock_moved, craft,
                      raw_post, recipe, reproduces, self_signup, throwaway)
 
 if TYPE_CHECKING:
-    from .. import Sandbox
+    from ..sandbox import Sandbox
 
 USER_QUERY = "{ user { id email } }"
 SIGN_UP = ("mutation($user: UserCreateInput!, $profile: ID) "

@@ -7,13 +7,13 @@ from urllib.parse import urlencode
 
 import requests
 
-from ...exceptions import FlowError
-from ...flows import pkce_pair, sandbox_social_login, start_authorization
+from ..exceptions import FlowError
+from ..flows import pkce_pair, sandbox_social_login, start_authorization
 from .common import (TIMEOUT, ada, authorize, clock_moved, hosted_login, login, pkce_params, recipe, reproduces,
                      response_of, signup, target, throwaway, token_request)
 
 if TYPE_CHECKING:
-    from .. import Sandbox
+    from ..sandbox import Sandbox
 
 
 # -- /oauth/token ---------------------------------------------------------------------------------

@@ -14,13 +14,13 @@ from websockets.sync.client import connect
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
-from ...graphql import GraphQLClient
-from ...subscriptions import LEGACY, NOTE_CHANGES, SubscriptionClient, init_message, start_message, ws_url
+from ..graphql import GraphQLClient
+from ..subscriptions import LEGACY, NOTE_CHANGES, SubscriptionClient, init_message, start_message, ws_url
 from .api import USER_QUERY
 from .common import TIMEOUT, api_settings, clock_moved, login, recipe, reproduces, throwaway
 
 if TYPE_CHECKING:
-    from .. import Sandbox
+    from ..sandbox import Sandbox
 
 __all__ = ["big_note", "stalled_subscription"]  # also used by tests/test_subscriptions.py
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...catalog import UnknownError
+from ..catalog import UnknownError
 from . import api, client, idp, ws  # noqa: F401  (each registers its recipes)
 from .common import REPRODUCERS, Answer
 
 if TYPE_CHECKING:
-    from .. import Sandbox
+    from ..sandbox import Sandbox
 
 __all__ = ["REPRODUCERS", "Answer", "reproduce"]
 

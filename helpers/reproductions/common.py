@@ -19,13 +19,14 @@ from urllib.parse import urlsplit
 import requests
 from jwt.utils import base64url_encode
 
-from ...catalog import CATALOG_FILE
-from ...config import Target, target_from_sandbox
-from ...flows import (AuthorizationRequest, Callback, HttpExchange, TokenSet, password_realm, pkce_pair,
+from ..catalog import CATALOG_FILE
+from ..config import Target, target_from_sandbox
+from ..flows import (AuthorizationRequest, Callback, HttpExchange, TokenSet, password_realm, pkce_pair,
                       sandbox_login, start_authorization)
+from ..sandbox import launch_sandbox
 
 if TYPE_CHECKING:
-    from .. import Sandbox
+    from ..sandbox import Sandbox
 
 TIMEOUT = 10
 Answer = dict[str, Any] | requests.Response
@@ -207,8 +208,6 @@ def self_signup(sb: "Sandbox", mode: str) -> Iterator[None]:
 def throwaway(tenant: Callable[[dict[str, Any]], None] | None = None,
               api: Callable[[dict[str, Any]], None] | None = None, **settings: Any) -> Iterator["Sandbox"]:
     """A sandbox of its own, started from edited copies of the seed files, stopped afterwards."""
-    from .. import launch_sandbox  # the sandbox's public factory
-
     seeds = CATALOG_FILE.parent / "sandbox"
     with tempfile.TemporaryDirectory(prefix="error-catalog-") as folder:
         paths = {}

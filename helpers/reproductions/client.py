@@ -4,14 +4,14 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Callable
 
-from ...exceptions import FlowError, TokenRejected
-from ...flows import exchange_code, sandbox_login, start_authorization
-from ...jwks import JwksCache
-from ...verify import Expectations, verify_token
+from ..exceptions import FlowError, TokenRejected
+from ..flows import exchange_code, sandbox_login, start_authorization
+from ..jwks import JwksCache
+from ..verify import Expectations, verify_token
 from .common import ada, client_error, clock_moved, hosted_login, login, reproduces, target
 
 if TYPE_CHECKING:
-    from .. import Sandbox
+    from ..sandbox import Sandbox
 
 
 def _jwks_keys(sb: "Sandbox") -> Callable[[str | None], Any]:
