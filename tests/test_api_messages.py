@@ -10,7 +10,7 @@ from graphql import GraphQLError, parse, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.sandbox.api_messages import INVALID_FALLBACK, NAME, QUOTE_HINT, SYNTAX_FALLBACK, caller_safe
+from helpers.sandbox.api_messages import INVALID_FALLBACK, NAME, QUOTE_HINT, SYNTAX_FALLBACK, caller_safe, schema_names
 from helpers.sandbox.api_resolvers import build_schema
 
 SECRET = "evil-echo-4242"
@@ -93,3 +93,30 @@ def test_a_message_that_cannot_be_made_safe_becomes_fixed_text_not_a_stump():
     long_name = "a" * 200  # a GraphQL name, but no schema has one this long: not repeated
     assert caller_safe(messages_of(f"{{ {long_name} }}")[0]) == INVALID_FALLBACK
     assert caller_safe("Syntax Error: Unexpected Name 'a', did you mean '0.123'?") == SYNTAX_FALLBACK
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("{ evil_echo_4242 }", "Cannot query field '…' on type 'Query'."),
+    ("{ usr { id } }", "Cannot query field '…' on type 'Query'. Did you mean 'user'?"),
+    ("query A { __typename } query A { __typename }", "There can be only one operation named '…'."),
+    ("{ ...evil_echo_4242 }", "Unknown fragment '…'."),
+    ("query($evil_echo_4242: Int) { __typename }", "Variable '…' is never used."),
+    ('mutation { noteUpdate(filter: {id: "x"}) { id } }',
+     "Argument 'Mutation.noteUpdate(data:)' of type 'NoteUpdateInput!' is required, but it was not provided."),
+])
+def test_names_the_caller_made_up_are_not_repeated_the_schemas_are(query, expected):
+    known = schema_names(build_schema())
+    assert {"Query", "user", "noteUpdate", "NoteUpdateInput", "data", "Int"} <= known
+    assert "evil_echo_4242" not in known
+    assert [caller_safe(m, known) for m in messages_of(query)][0] == expected
+
+
+def test_the_api_never_repeats_a_name_the_caller_made_up(sandbox):
+    for query in ("{ evil_echo_4242 }", "query evil_echo_4242 { __typename } query evil_echo_4242 { __typename }",
+                  "{ ...evil_echo_4242 }", "query($evil_echo_4242: Int) { __typename }",
+                  "{ notesList { items { id @evil_echo_4242 } } }", "{ user(evil_echo_4242: 1) { id } }"):
+        answer = requests.post(sandbox.api_url, json={"query": query}, timeout=10)
+        assert "evil_echo_4242" not in answer.text, (query, answer.text)
+        errors = answer.json()["errors"]
+        assert errors and all(e["code"] == "InvalidArgumentError" and e["message"].endswith((".", "?"))
+                              for e in errors), answer.text

@@ -10,6 +10,7 @@ addresses, served by :mod:`helpers.sandbox.api_subscriptions`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -32,7 +33,7 @@ from starlette.routing import Route, WebSocketRoute
 from .api_auth import Authenticator
 from .api_errors import (ApiError, RequestRejected, cors_request_not_allowed, origin_not_allowed, user_absent,
                          workspace_not_found)
-from .api_messages import caller_safe
+from .api_messages import caller_safe, schema_names
 from .api_resolvers import Context, build_schema
 from .api_seed import MASTER, ApiSeed
 from .api_store import ApiData, EnvironmentDb
@@ -327,11 +328,17 @@ def _too_deep(limit: int) -> RequestRejected:
     return _over_limit("The query is nested too deeply", f"At most {limit} levels of nested fields are allowed.")
 
 
+@functools.cache
+def _known_names() -> frozenset[str]:
+    """The schema's own names: the only names a message may repeat (the schema is built once per process)."""
+    return schema_names(build_schema())
+
+
 def _format(error: GraphQLError) -> dict[str, Any]:
     """graphql-core's own error (syntax, validation, variables): its message without the caller's values, and a
     code (8base's code for these is undocumented: InvalidArgumentError is sandbox behaviour)."""
     formatted = error.formatted
-    body: dict[str, Any] = {"message": caller_safe(formatted["message"])}
+    body: dict[str, Any] = {"message": caller_safe(formatted["message"], _known_names())}
     for key in ("locations", "path"):
         if formatted.get(key):
             body[key] = formatted[key]

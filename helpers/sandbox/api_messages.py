@@ -1,13 +1,17 @@
 """graphql-core's own error messages (syntax, validation, variables), without the caller's values.
 
-Names stay: a field, type, argument, variable or fragment name is how a developer finds the typo, and a GraphQL
-name cannot carry markup or free text. Values go: a string, a number, an object the caller sent is replaced
-by words, never cut off mid-sentence. A message this module cannot make safe becomes fixed text
-(``SYNTAX_FALLBACK`` / ``INVALID_FALLBACK``); the error's ``locations`` still point at the spot.
+The schema's own names stay: a type, field or argument the schema defines (and the suggestions graphql-core
+makes from them) is how a developer finds the typo. Names the caller made up (an unknown field, a variable, a
+fragment, an operation) are caller text: each becomes ``'…'``, and the error's ``locations`` point at it.
+Values go: a string, a number, an object the caller sent is replaced by words, never cut off mid-sentence.
+A message this module cannot make safe becomes fixed text (``SYNTAX_FALLBACK`` / ``INVALID_FALLBACK``).
 """
 from __future__ import annotations
 
 import re
+from typing import AbstractSet
+
+from graphql import GraphQLSchema, specified_scalar_types
 
 NAME = r"[_A-Za-z][_A-Za-z0-9]{0,63}"
 _SAFE_QUOTED = re.compile(
@@ -28,11 +32,28 @@ MAX_LENGTH = 600
 
 SYNTAX_FALLBACK = "Syntax Error: the query is not valid GraphQL at this location."
 INVALID_FALLBACK = "The query does not fit the API's schema at this location."
+CALLER_NAME = "'…'"  # what stands where the caller's own name was
 QUOTE_HINT = "Syntax Error: Unexpected single quote character ('), did you mean to use a double quote (\")?"
 
 
-def caller_safe(message: str) -> str:
-    """``message`` with the caller's values replaced by words; names and the schema's own words kept."""
+def schema_names(schema: GraphQLSchema) -> frozenset[str]:
+    """Every name the schema itself defines: types, fields, arguments, input fields, enum values, directives."""
+    names: set[str] = set(specified_scalar_types)
+    for type_name, graphql_type in schema.type_map.items():
+        names.add(type_name)
+        for field_name, field in getattr(graphql_type, "fields", {}).items():
+            names.add(field_name)
+            names.update(getattr(field, "args", {}))
+        names.update(getattr(graphql_type, "values", {}))
+    for directive in schema.directives:
+        names.add(directive.name)
+        names.update(directive.args)
+    return frozenset(names)
+
+
+def caller_safe(message: str, known: AbstractSet[str] | None = None) -> str:
+    """``message`` with the caller's values replaced by words; with ``known`` (:func:`schema_names`), every quoted
+    name the schema does not define replaced by ``'…'`` as well."""
     if message == QUOTE_HINT:
         return message
     syntax = message.startswith("Syntax Error:")
@@ -46,7 +67,15 @@ def caller_safe(message: str) -> str:
         message = _NOT_OF_TYPE.sub(r"\1; the value given is not of this type.", message)
         message = _CANNOT_REPRESENT.sub(r"\1.", message)
         message = _FOUND.sub(".", message)
+    if known is not None:
+        message = re.sub(r"'([^']*)'", lambda m: m.group(0) if _only_known(m.group(1), known) else CALLER_NAME,
+                         message)
     return message if _is_safe(message) else (SYNTAX_FALLBACK if syntax else INVALID_FALLBACK)
+
+
+def _only_known(quoted: str, known: AbstractSet[str]) -> bool:
+    """True when every name in a quoted part of a message is the schema's (punctuation alone is kept too)."""
+    return all(name in known for name in re.findall(r"[_A-Za-z][_A-Za-z0-9]*", quoted))
 
 
 def _is_safe(message: str) -> bool:
@@ -55,4 +84,4 @@ def _is_safe(message: str) -> bool:
     outside = re.sub(r"'[^']*'", "", message).replace("<EOF>", "").replace("{ ... }", "")
     if any(c in outside for c in "<>{}'\\`") or any(not c.isprintable() for c in message):
         return False
-    return all(_SAFE_QUOTED.fullmatch(quoted) for quoted in re.findall(r"'([^']*)'", message))
+    return all(quoted == "…" or _SAFE_QUOTED.fullmatch(quoted) for quoted in re.findall(r"'([^']*)'", message))
