@@ -75,11 +75,16 @@ def hosted_login(sb: "Sandbox", **options: Any) -> tuple[AuthorizationRequest, C
     return request, sandbox_login(request, *ada(sb))
 
 
-def pkce_params(sb: "Sandbox", **changes: Any) -> dict[str, Any]:
-    """The parameters of the SPA's code + PKCE ``/authorize`` request, with ``changes`` (``None`` drops one)."""
+def pkce_params(sb: "Sandbox", *, pkce: bool = True, challenge: str | None = None, **changes: Any) -> dict[str, Any]:
+    """The parameters of the SPA's code + PKCE ``/authorize`` request, with ``changes`` (``None`` drops one).
+
+    The challenge is flows' S256 one unless ``challenge`` gives another; ``pkce=False`` sends none.
+    """
     params = {"response_type": "code", "client_id": sb.spa_client_id, "redirect_uri": sb.redirect_uri,
-              "scope": "openid profile email", "state": secrets.token_urlsafe(12), "code_challenge": pkce_pair()[1],
-              "code_challenge_method": "S256", **changes}
+              "scope": "openid profile email", "state": secrets.token_urlsafe(12)}
+    if pkce:
+        params.update({"code_challenge": challenge or pkce_pair()[1], "code_challenge_method": "S256"})
+    params.update(changes)
     return {k: v for k, v in params.items() if v is not None}
 
 

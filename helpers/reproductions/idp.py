@@ -117,8 +117,7 @@ def _spa_authorize(sb: "Sandbox", **changes: Any) -> requests.Response:
 
 
 def _implicit(sb: "Sandbox", **changes: Any) -> requests.Response:
-    implicit = {"response_type": "id_token", "code_challenge": None, "code_challenge_method": None,
-                "nonce": secrets.token_urlsafe(8)}
+    implicit = {"response_type": "id_token", "pkce": False, "nonce": secrets.token_urlsafe(8)}
     return _spa_authorize(sb, **{**implicit, **changes})
 
 
@@ -146,9 +145,9 @@ recipe("idp-authorize-web-origin-not-allowed", lambda sb: authorize(
 recipe("idp-authorize-tokens-in-query", lambda sb: _implicit(sb, response_mode="query"))
 recipe("idp-authorize-openid-scope-required", lambda sb: _implicit(sb, scope="profile"))
 recipe("idp-authorize-nonce-missing", lambda sb: _implicit(sb, nonce=None))
-recipe("idp-authorize-pkce-required", lambda sb: _spa_authorize(sb, code_challenge=None, code_challenge_method=None))
+recipe("idp-authorize-pkce-required", lambda sb: _spa_authorize(sb, pkce=False))
 recipe("idp-authorize-pkce-method", lambda sb: _spa_authorize(sb, code_challenge_method="plain"))
-recipe("idp-authorize-pkce-challenge-format", lambda sb: _spa_authorize(sb, code_challenge="short"))
+recipe("idp-authorize-pkce-challenge-format", lambda sb: _spa_authorize(sb, challenge="short"))
 recipe("idp-authorize-connection-not-found", lambda sb: _spa_authorize(sb, connection="nosuchconnection"))
 recipe("idp-authorize-bad-prompt", lambda sb: _spa_authorize(sb, prompt="select_account"))
 recipe("idp-authorize-bad-max-age", lambda sb: _spa_authorize(sb, max_age="soon"))
