@@ -35,7 +35,8 @@ import requests
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CATALOG_FILE", "CatalogEntry", "UnknownError", "catalog", "entries", "explain", "search", "url_params"]
+__all__ = ["CATALOG_FILE", "CatalogEntry", "ErrorAnswer", "UnknownError", "catalog", "entries", "explain", "read_error",
+           "search", "url_params"]
 
 CATALOG_FILE = Path(__file__).resolve().parents[1] / "data" / "error_catalog.csv"
 
@@ -129,8 +130,8 @@ def search(text: str) -> "pd.DataFrame":
 
 # ---------------------------------------------------------------------- explain
 @dataclass(frozen=True)
-class _Signal:
-    """What an error answer says, whatever its shape."""
+class ErrorAnswer:
+    """What an error answer says, whatever its shape (an HTTP answer, a GraphQL error, an OAuth body, an exception)."""
 
     code: str
     texts: tuple[str, ...]
@@ -151,10 +152,11 @@ def explain(error: Any) -> CatalogEntry:
     if any, names the endpoints it can come from: ``{"api"}`` for a GraphQL error). Raises
     :class:`UnknownError` when no entry has that code.
     """
-    return _match(_signal(error))
+    return _match(read_error(error))
 
 
-def _signal(error: Any) -> _Signal:
+def read_error(error: Any) -> ErrorAnswer:
+    """The one error-answer reader: any shape :func:`explain` accepts, as (code, texts, details, status, where)."""
     if isinstance(error, requests.Response):
         return _from_response(error)
     if isinstance(error, str):
@@ -167,7 +169,7 @@ def _signal(error: Any) -> _Signal:
     return _from_object(error)
 
 
-def _from_response(response: requests.Response) -> _Signal:
+def _from_response(response: requests.Response) -> ErrorAnswer:
     status = response.status_code
     location = response.headers.get("location")
     if 300 <= status < 400 and location:
@@ -178,14 +180,14 @@ def _from_response(response: requests.Response) -> _Signal:
     challenge = response.headers.get("www-authenticate", "")
     if status == 401 and "error=" in challenge:
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
-        return _Signal(params.get("error", ""), (params.get("error_description", ""),), {}, status,
+        return ErrorAnswer(params.get("error", ""), (params.get("error_description", ""),), {}, status,
                        frozenset({"userinfo"}))
     content_type = response.headers.get("content-type", "")
     if "html" in content_type:
         code = re.search(r'id="error-code">(.*?)</strong>', response.text, re.S)
         text = re.search(r'id="error-description">(.*?)</span>', response.text, re.S)
         if code:
-            return _Signal(html.unescape(code.group(1)).strip(),
+            return ErrorAnswer(html.unescape(code.group(1)).strip(),
                            (html.unescape(text.group(1)).strip() if text else "",), {}, status,
                            frozenset({"page", "logout"}))
         raise UnknownError(f"This HTML page (HTTP {status}) is not an error page of the identity provider.")
@@ -198,7 +200,7 @@ def _from_response(response: requests.Response) -> _Signal:
     return _from_mapping(body, status, None)
 
 
-def _from_mapping(body: Mapping[str, Any], status: int | None, where: frozenset[str] | None) -> _Signal:
+def _from_mapping(body: Mapping[str, Any], status: int | None, where: frozenset[str] | None) -> ErrorAnswer:
     kind, payload = body.get("type"), body.get("payload")
     if kind in ("error", "connection_error") and isinstance(payload, (Mapping, list)):  # a WebSocket message
         first = payload[0] if isinstance(payload, list) and payload else payload
@@ -215,10 +217,10 @@ def _from_mapping(body: Mapping[str, Any], status: int | None, where: frozenset[
         if where is None:
             where = frozenset({"authorize"}) if "state" in body else (
                 frozenset({"token"}) if status is not None else None)
-        return _Signal(str(body["error"]), _texts(body.get("error_description")), {}, status, where)
+        return ErrorAnswer(str(body["error"]), _texts(body.get("error_description")), {}, status, where)
     if "code" in body and ("description" in body or "name" in body or "statusCode" in body):  # /dbconnections
         status = status if status is not None else _int(body.get("statusCode"))
-        return _Signal(str(body["code"]), _texts(body.get("description"), body.get("message")), {}, status,
+        return ErrorAnswer(str(body["code"]), _texts(body.get("description"), body.get("message")), {}, status,
                        frozenset({"signup"}))
     if "message" in body or "code" in body:
         return _graphql_signal(body, status)
@@ -227,14 +229,14 @@ def _from_mapping(body: Mapping[str, Any], status: int | None, where: frozenset[
     raise UnknownError(f"Not an error shape this catalog knows (keys: {sorted(body)[:6]}).")
 
 
-def _graphql_signal(error: Mapping[str, Any], status: int | None) -> _Signal:
+def _graphql_signal(error: Mapping[str, Any], status: int | None) -> ErrorAnswer:
     code = error.get("code")
     details = error.get("details") if isinstance(error.get("details"), Mapping) else {}
-    return _Signal(code if isinstance(code, str) else "", _texts(error.get("message")), details, status,
+    return ErrorAnswer(code if isinstance(code, str) else "", _texts(error.get("message")), details, status,
                    frozenset({"api"}))
 
 
-def _from_object(error: Any) -> _Signal:
+def _from_object(error: Any) -> ErrorAnswer:
     response = getattr(error, "response", None)
     code = next((v for v in (getattr(error, name, None) for name in ("code", "error", "error_code"))
                  if isinstance(v, str)), None)
@@ -249,11 +251,11 @@ def _from_object(error: Any) -> _Signal:
                    str(error) if isinstance(error, BaseException) else None)
     details = getattr(error, "details", None)
     status = next((v for v in (getattr(error, name, None) for name in ("status_code", "status")) if _int(v)), None)
-    return _Signal(code, texts, details if isinstance(details, Mapping) else {}, _int(status),
+    return ErrorAnswer(code, texts, details if isinstance(details, Mapping) else {}, _int(status),
                    frozenset(where) if where is not None else None)
 
 
-def _match(signal: _Signal) -> CatalogEntry:
+def _match(signal: ErrorAnswer) -> CatalogEntry:
     pool = [e for e in _load() if e.code == signal.code]
     if not pool:
         text = signal.texts[0] if signal.texts else ""

@@ -123,7 +123,8 @@ def authorize(sb: "Sandbox", **params: Any) -> requests.Response:
     return requests.get(sb.idp_url + "authorize", params=params, allow_redirects=False, timeout=TIMEOUT)
 
 
-def as_response(status: int, headers: list[tuple[str, str]] | dict[str, str], body: bytes, url: str) -> requests.Response:
+def as_response(status: int, headers: list[tuple[str, str]] | dict[str, str], body: bytes,
+                url: str) -> requests.Response:
     """An answer received some other way, as a :class:`requests.Response` (what explain() and the tests read)."""
     response = requests.Response()
     response.status_code = status
