@@ -13,7 +13,7 @@ import socket
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -23,10 +23,7 @@ from ..catalog import CATALOG_FILE
 from ..config import Target, target_from_sandbox
 from ..flows import (AuthorizationRequest, Callback, HttpExchange, TokenSet, password_realm, pkce_pair,
                       sandbox_login, start_authorization)
-from ..sandbox import launch_sandbox
-
-if TYPE_CHECKING:
-    from ..sandbox import Sandbox
+from ..sandbox import Sandbox, launch_sandbox
 
 TIMEOUT = 10
 Answer = dict[str, Any] | requests.Response
