@@ -9,7 +9,7 @@ NBVAL  := --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg --nbval-current
 CHROMIUM ?= /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install browser lab test bench sandbox notebooks clean
+.PHONY: install browser lab test test-fast bench sandbox notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.12, for example)")'
@@ -29,6 +29,9 @@ lab: $(STAMP)      ## open JupyterLab on the first lesson (each lesson starts th
 
 test: $(STAMP) browser site-deps ## every test: the package, the servers, the real client libraries, a real browser, every notebook
 	$(PY) -m pytest tests notebooks $(NBVAL)
+
+test-fast: $(STAMP) ## the inner loop: the tests not marked slow (no browser, hub, fuzzing, load; no notebooks)
+	$(PY) -m pytest tests -m "not slow"
 
 bench: $(STAMP) site-deps ## the benchmarks B1-B8 (B8 needs the npm proxy): ratios against floors measured in the same run (see bench/RESULTS.md)
 	$(PY) -m bench

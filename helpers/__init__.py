@@ -13,12 +13,16 @@ Modules, one idea each:
 - :mod:`helpers.subscriptions`: a GraphQL-over-WebSocket client, the token in ``connection_init``.
 - :mod:`helpers.catalog`: the error catalog (``data/error_catalog.csv``) and ``explain()``: data, no clients.
 - :mod:`helpers.exceptions`: every exception above, under one root :class:`LabError`, each with its ``catalog_id``.
+- :mod:`helpers.catalog_views`: the catalog in short views (counts, one page at a time), for lesson 05.
 - :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.
 - :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
 - :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
-- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app.
+- :mod:`helpers.case_study`: lesson 06's desk (new people, their sign-up, the app's call, the doctor).
+- :mod:`helpers.latency`: lesson 08's tools (one raw GraphQL call, its outcome, a key-rotation log).
+- :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app; the
+  ``Sandbox`` handle's public controls (settings, key caches, users, roles) are the only way to change them.
 - :mod:`helpers.reproductions`: beside the sandbox, not for lessons to copy: every catalog entry made to happen
   live on a sandbox (lesson 05, tests/test_errors.py), built on :mod:`helpers.flows`.
 """

@@ -9,7 +9,7 @@ texts: the query is never repeated back.
 Already covered elsewhere, not repeated here: ``{not json``, ``[]``, ``{"query": 5}``, ``text/plain``, a syntax
 error and an unknown field (tests/test_api.py ``test_unreadable_requests_get_a_clean_4xx``); a declared body over
 1 MB through the client (tests/test_graphql.py ``test_invalid_argument_error_on_a_413``); GET, and GET carrying a
-mutation on ``/<workspaceId>`` (tests/test_api_token_cases.py TRN-16, TRN-16-mutation).
+mutation on ``/<workspaceId>`` (tests/test_api_token_transport.py TRN-16, TRN-16-mutation).
 """
 from __future__ import annotations
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -47,15 +47,16 @@ def _stop(pid_file: Path) -> None:
         return
     pid = int(pid_file.read_text())
     try:
-        os.kill(pid, signal.SIGTERM)
+        exited = os.pidfd_open(pid)  # not our child: its pidfd turns readable when it exits (Linux >= 5.3)
     except ProcessLookupError:
         return
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGTERM)
+        select.select([exited], [], [], 5)
+    except ProcessLookupError:
+        return
+    finally:
+        os.close(exited)
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from helpers.sandbox.seed import DEFAULT_TENANT_FILE
 from tests.sample_app_driver import (TIMEOUT_MS, log_in_on_hosted_page, log_in_with_code, open_app,
                                      record_traffic, wait_for_status, wait_until_settled)
 
+pytestmark = pytest.mark.slow  # a real browser: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parents[1]
 ADA_API_ID = "cl0labuserada00000000001"  # data/sandbox/api.json: Ada is a user of the workspace
 

@@ -148,6 +148,7 @@ def test_bad_usage_exits_2_with_one_line(args, given, says):
 
 
 # ------------------------------------------------------------------ verify
+@pytest.mark.slow  # six runs of the command: ~10-13 s
 def test_verify_with_keys_from_discovery(sandbox, ada):
     issuer, client = sandbox.idp_url, sandbox.web_client_id
     valid = cli("verify", "-", "--issuer", issuer, "--audience", client, input=ada)
@@ -221,6 +222,7 @@ def test_doctor_exits_0_when_the_call_works(sandbox, ada):
 
 
 # ------------------------------------------------------------------ explain
+@pytest.mark.slow  # four runs of the command: ~5-6 s
 def test_explain_knows_user_is_absent_in_both_shapes(sandbox, newcomer):
     live = requests.post(sandbox.api_url, json={"query": "{ user { id } }"}, timeout=10,
                          headers={"Authorization": f"Bearer {newcomer}"}).text

@@ -8,7 +8,7 @@
   Authorization, ``workspace`` and ``environment`` headers: below 500, JSON, and never the ``InternalError``
   that stands for an exception inside a resolver.
 
-The catalogued cases of tests/test_api_token_cases.py and the unit cases of tests/test_verify.py are not
+The catalogued cases of tests/test_api_token_*.py and the unit cases of tests/test_verify.py are not
 repeated: these tests look for the inputs nobody listed. Every run is the same (``derandomize=True``, no example
 database) and bounded (``max_examples``), so that CI is deterministic and quick. HTTP fuzzing runs against a
 sandbox of this module alone: its mutations (notes, users, API tokens) touch no other test's data.
@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 from helpers.sandbox import Sandbox, launch_sandbox
 from helpers.verify import ID_TOKEN_WHERE_ACCESS_EXPECTED, REASONS, Expectations, KeySourceUnavailable, \
     TokenRejected, verify_token
+
+pytestmark = pytest.mark.slow  # property-based fuzzing over real HTTP: `make test-fast` leaves it out
 
 TIMEOUT = 20
 ISS, AUD = "https://issuer.example/", "client-1"

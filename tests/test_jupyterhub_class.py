@@ -15,6 +15,8 @@ import pytest
 from bench.classroom import LESSON, comparable, run_class
 from bench.hub import PROXY
 
+pytestmark = pytest.mark.slow  # a real JupyterHub and two learners: `make test-fast` leaves it out
+
 
 @pytest.fixture(scope="module")
 def two_learners(tmp_path_factory):

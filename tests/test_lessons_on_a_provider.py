@@ -22,6 +22,8 @@ from helpers.config import ENV_FILE_VARIABLE
 from helpers.lessons import NOTEBOOKS
 from tests.oidc_provider import RESOURCE, start_node_provider
 
+pytestmark = pytest.mark.slow  # runs lessons end to end: `make test-fast` leaves it out
+
 LESSONS = ["01-obtaining-tokens", "02-decoding-jwt-claims", "03-id-token-vs-access-token",
            "04-authenticated-graphql-calls"]
 SOLUTIONS = [f"solutions/{lesson}-solutions" for lesson in LESSONS]

@@ -21,6 +21,8 @@ from helpers.config import ENV_FILE_VARIABLE
 from helpers.lessons import NOTEBOOKS
 from helpers.sandbox import SECOND_TENANT_FILE, launch_sandbox
 
+pytestmark = pytest.mark.slow  # runs lessons end to end: `make test-fast` leaves it out
+
 LESSONS = ["01-obtaining-tokens", "02-decoding-jwt-claims", "03-id-token-vs-access-token",
            "04-authenticated-graphql-calls", "05-error-catalog", "06-case-study-user-is-absent"]
 SKIPPED = "Skipped on your oidc tenant"

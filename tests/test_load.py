@@ -20,9 +20,12 @@ from collections import Counter
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.test_api import login
+
+pytestmark = pytest.mark.slow  # load: 4000 mutations from eight clients: `make test-fast` leaves it out
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS, MUTATIONS = 8, 500

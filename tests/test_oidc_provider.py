@@ -25,6 +25,8 @@ from helpers.tokens import kind_of
 from tests.oidc_provider import RESOURCE, start_node_provider
 from tests.scripted_chromium import log_in
 
+pytestmark = pytest.mark.slow  # node-oidc-provider and a real browser: `make test-fast` leaves it out
+
 
 def env_file_for(provider, folder, **extra: str):
     """A .env describing the provider as a generic ``oidc`` target (what a learner writes)."""

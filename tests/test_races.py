@@ -30,6 +30,8 @@ import requests
 from helpers.sandbox.api_store import EntityGone
 from tests.test_load import ROOT, SERVER, Facts
 
+pytestmark = pytest.mark.slow  # races: many concurrent request pairs: `make test-fast` leaves it out
+
 WORKERS, ROUNDS = 8, 200
 CREATE = 'mutation { noteCreate(data: {title: "race"}) { id } }'
 UPDATE = 'mutation($id: ID) { noteUpdate(filter: {id: $id}, data: {title: "updated"}) { id title } }'

@@ -22,6 +22,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from helpers.sandbox import launch_sandbox
 from helpers.sandbox.api_seed import SCHEMA_FILE
 
+pytestmark = pytest.mark.slow  # Schemathesis fuzzes every operation: `make test-fast` leaves it out
+
 EXAMPLES = 30  # per operation and identity: 12 operations x 3 identities x 30, about 1000 requests (~45 s)
 schema = schemathesis.graphql.from_path(SCHEMA_FILE)
 

@@ -13,6 +13,8 @@ from tests.sample_app_driver import record_traffic
 from tests.sdk_pages import ROOT, auth0js_login, back_on, call, require_bundles, sdk_sandbox
 from tests.test_browser_login import _png_size
 
+pytestmark = pytest.mark.slow  # a real browser: `make test-fast` leaves it out
+
 ADA = ("ada@example.com", "ada-sandbox-pass")
 
 

@@ -13,6 +13,8 @@ from tests.sample_app_driver import record_traffic
 from tests.sdk_pages import (back_on, call, log_in_on_hosted_page, open_page, require_bundles, sdk_sandbox,
                              spajs_login)
 
+pytestmark = pytest.mark.slow  # a real browser: `make test-fast` leaves it out
+
 ADA = ("ada@example.com", "ada-sandbox-pass")
 
 

@@ -18,6 +18,8 @@ import pytest
 
 from tools import build_site
 
+pytestmark = pytest.mark.slow  # builds the whole site once, then a real browser: `make test-fast` leaves it out
+
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 LESSONS = sorted(p.name for p in build_site.NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 

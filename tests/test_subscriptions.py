@@ -6,6 +6,8 @@ import concurrent.futures
 import json
 import threading
 import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -68,14 +70,33 @@ def closed(ws, timeout: float = 5) -> tuple[int | None, str]:
     return (frame.code, frame.reason) if frame else (None, "")
 
 
+@contextmanager
+def listening(sandbox, more: int = 1) -> Iterator[None]:
+    """After the block, wait until the API listens to ``more`` more subscriptions than before it: start and
+    stop messages are handled asynchronously, so a note written at once could be committed before them."""
+    events = sandbox.api.subscriptions.events
+    before = events.subscriptions()
+    yield
+    events.wait_for(before + more)
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 10) -> None:
+    """Poll ``condition`` (the server's socket count has no event to wait on); raise once ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} within {timeout} s")
+        time.sleep(0.01)
+
+
 # ------------------------------------------------------------------ both protocols, the token in the payload
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_an_event_arrives_on_both_protocols_with_the_token_in_connection_init(sandbox, ada, protocol):
     with SubscriptionClient(sandbox.api_url, token=ada, protocol=protocol) as sub:
         assert sub.log[0] == (">", {"type": "connection_init", "payload": {"token": ada}})
         assert sub.log[1] == ("<", {"type": "connection_ack"})
-        sub.subscribe(FULL)
-        time.sleep(0.1)
+        with listening(sandbox):
+            sub.subscribe(FULL)
         note_id = create_note(sandbox, ada, "from a test")
         event = sub.next_event()
     assert event == {"Notes": {"mutation": "create", "updatedFields": [], "node": {"id": note_id, "title": "from a test"},
@@ -114,9 +135,9 @@ def test_events_belong_to_their_environment(sandbox):
     admin = sandbox.api_token
     with SubscriptionClient(sandbox.api_url, token=admin) as master, \
             SubscriptionClient(sandbox.api_url + "_dev", token=admin) as dev:
-        master.subscribe(NOTE_CHANGES)
-        dev.subscribe(NOTE_CHANGES)
-        time.sleep(0.1)
+        with listening(sandbox, 2):
+            master.subscribe(NOTE_CHANGES)
+            dev.subscribe(NOTE_CHANGES)
         in_dev = GraphQLClient(sandbox.api_url + "_dev", admin).execute(CREATE, {"t": "dev"})["noteCreate"]["id"]
         in_master = create_note(sandbox, admin, "master")
         assert dev.next_event()["Notes"]["node"]["id"] == in_dev
@@ -177,8 +198,8 @@ def test_a_user_who_never_signed_up_is_absent_for_every_subscription(sandbox):
 
 def test_an_api_token_subscribes_with_its_roles(sandbox, ada, bob):
     with SubscriptionClient(sandbox.api_url, token=sandbox.api_token) as admin:
-        admin.subscribe(NOTE_CHANGES)
-        time.sleep(0.1)
+        with listening(sandbox):
+            admin.subscribe(NOTE_CHANGES)
         ids = [create_note(sandbox, ada, "ada's"), create_note(sandbox, bob, "bob's")]
         assert [e["Notes"]["node"]["id"] for e in admin.events(2)] == ids
 
@@ -187,9 +208,9 @@ def test_an_api_token_subscribes_with_its_roles(sandbox, ada, bob):
 def test_a_user_sees_events_only_for_notes_they_may_read(sandbox, ada, bob):
     with SubscriptionClient(sandbox.api_url, token=ada) as ada_sub, \
             SubscriptionClient(sandbox.api_url, token=bob, protocol=TRANSPORT) as bob_sub:
-        ada_sub.subscribe(FULL)
-        bob_sub.subscribe(FULL)
-        time.sleep(0.1)
+        with listening(sandbox, 2):
+            ada_sub.subscribe(FULL)
+            bob_sub.subscribe(FULL)
         bobs_private = create_note(sandbox, bob, "bob's private note")
         adas = create_note(sandbox, ada, "ada's note")
         # events come in commit order: had Bob's note reached Ada, it would be her first event
@@ -210,9 +231,9 @@ def test_mutation_in_and_node_filters_narrow_what_arrives(sandbox, ada):
     only_deletes = {"f": {"mutation_in": ["delete"]}}
     titled = {"f": {"node": {"title": {"starts_with": "wanted"}}}}
     with SubscriptionClient(sandbox.api_url, token=ada) as sub:
-        deletes = sub.subscribe(FULL, only_deletes)
-        wanted = sub.subscribe(FULL, titled)
-        time.sleep(0.1)
+        with listening(sandbox, 2):
+            deletes = sub.subscribe(FULL, only_deletes)
+            wanted = sub.subscribe(FULL, titled)
         note = create_note(sandbox, ada, "unwanted")
         second = create_note(sandbox, ada, "wanted one")
         GraphQLClient(sandbox.api_url, ada).execute(
@@ -229,11 +250,11 @@ def test_mutation_in_and_node_filters_narrow_what_arrives(sandbox, ada):
 
 def test_stop_ends_one_subscription_and_keeps_the_others(sandbox, ada):
     with SubscriptionClient(sandbox.api_url, token=ada, protocol=TRANSPORT) as sub:
-        first = sub.subscribe(NOTE_CHANGES)
-        second = sub.subscribe(NOTE_CHANGES)
-        time.sleep(0.1)
-        sub.stop(first)
-        time.sleep(0.1)
+        with listening(sandbox, 2):
+            first = sub.subscribe(NOTE_CHANGES)
+            second = sub.subscribe(NOTE_CHANGES)
+        with listening(sandbox, -1):
+            sub.stop(first)
         create_note(sandbox, ada, "after stop")
         sub.next_event()
         assert sub.log[-1][1]["id"] == second
@@ -257,8 +278,8 @@ def test_bad_queries_get_an_operation_error_and_never_echo_the_callers_text(sand
         with pytest.raises(Exception) as raised:
             sub.next_event()
         assert "<img" not in json.dumps(sub.log[-1][1])
-        sub.subscribe(NOTE_CHANGES)  # the socket is still open and serving
-        time.sleep(0.1)
+        with listening(sandbox):
+            sub.subscribe(NOTE_CHANGES)  # the socket is still open and serving
         create_note(sandbox, ada, "still open")
         assert sub.next_event()["Notes"]["mutation"] == "create"
 
@@ -280,8 +301,8 @@ def test_the_socket_closes_when_the_clock_passes_exp_and_a_renewed_token_reconne
     else:
         assert sub.close_reason == "TokenExpiredError: Token expired"
     renewed = login(sandbox, email, password)["id_token"]  # a new login at the new time
-    assert sub.reconnect(renewed) == {"type": "connection_ack"}
-    time.sleep(0.1)
+    with listening(sandbox):  # the expired socket stopped listening before it closed
+        assert sub.reconnect(renewed) == {"type": "connection_ack"}
     note = create_note(sandbox, renewed, "after renewal")
     assert sub.next_event()["Notes"]["node"]["id"] == note
     assert sub.log[-1][1]["id"] == op  # the same operation, restarted
@@ -377,9 +398,7 @@ def test_open_sockets_per_client_are_limited_and_freed_on_close(own_sandbox):
         assert error["payload"]["message"] == "Too many open sockets"
         assert closed(third)[0] == 1013
     first.close()
-    deadline = time.monotonic() + 3
-    while own_sandbox.api.subscriptions.open_sockets() > 1 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: own_sandbox.api.subscriptions.open_sockets() <= 1, "the closed socket was not freed", 3)
     with raw(own_sandbox) as again:  # a place is free again
         again.send(json.dumps(init_message(None, None)))
         assert answer(again) == {"type": "connection_ack"}
@@ -393,8 +412,7 @@ def test_operations_per_socket_are_limited(own_sandbox):
             sub.subscribe(NOTE_CHANGES)
         with pytest.raises(ThrottlingThresholdReachedError, match="Too many subscriptions on this socket"):
             sub.next_event()
-        assert own_sandbox.api.subscriptions.events.subscriptions() == 3  # the others keep running
-        time.sleep(0.1)
+        assert own_sandbox.api.subscriptions.events.subscriptions() == 3  # the others keep running (and listen)
         create_note(own_sandbox, own_sandbox.api_token, "three")
         assert len(sub.events(3)) == 3
 
@@ -414,9 +432,7 @@ def test_a_slow_consumer_is_disconnected_with_its_queue_bounded(own_sandbox):
     assert error == {"type": "connection_error", "payload": {
         "message": "The subscriber is too slow", "code": "ThrottlingThresholdReachedError",
         "details": {"events": "More than 2 events waited to be sent; read events as they come."}}}
-    deadline = time.monotonic() + 10
-    while server.open_sockets() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: not server.open_sockets(), "the slow consumer's socket was not closed")
     assert server.open_sockets() == 0 and server.events.subscriptions() == 0
 
 
@@ -481,6 +497,7 @@ messages = st.one_of(
                                optional={"variables": json_values, "operationName": json_values})}).map(json.dumps))
 
 
+@pytest.mark.slow  # 60 Hypothesis examples over WebSockets: ~7-11 s
 @settings(max_examples=60, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(protocol=st.sampled_from([LEGACY, TRANSPORT]), sent=st.lists(messages, min_size=1, max_size=3))
@@ -560,6 +577,7 @@ OPEN_IN_PAGE = """async ([url, token]) => {
 }"""
 
 
+@pytest.mark.slow  # a real browser
 def test_a_real_browser_subscribes_with_the_token_in_connection_init(sandbox, ada, browser_page):
     listening = sandbox.api.subscriptions.events.subscriptions()
     protocol = browser_page.evaluate(OPEN_IN_PAGE, [ws_url(sandbox.api_url), ada])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -85,6 +84,7 @@ class NoteEvents:
 
     def __init__(self, databases: Iterable[EnvironmentDb]) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified when a subscription starts or stops listening
         self._queues: dict[EnvironmentDb, set[EventQueue]] = {}
         for db in databases:
             self._queues[db] = set()
@@ -93,26 +93,29 @@ class NoteEvents:
 
     def attach(self, db: EnvironmentDb, queue: EventQueue) -> None:
         """Start feeding ``queue`` with the note changes of ``db``."""
-        with self._lock:
+        with self._changed:
             self._queues[db].add(queue)
+            self._changed.notify_all()
 
     def detach(self, db: EnvironmentDb, queue: EventQueue) -> None:
-        with self._lock:
+        with self._changed:
             self._queues[db].discard(queue)
+            self._changed.notify_all()
 
     def subscriptions(self) -> int:
         """How many subscriptions are listening."""
         with self._lock:
-            return sum(len(queues) for queues in self._queues.values())
+            return self._listening()
+
+    def _listening(self) -> int:
+        return sum(len(queues) for queues in self._queues.values())
 
     def wait_for(self, count: int, timeout: float = 10.0) -> None:
         """Wait until exactly ``count`` subscriptions listen (a start message is handled asynchronously);
         raise :class:`TimeoutError` if that does not happen within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while (listening := self.subscriptions()) != count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{listening} subscriptions listen, not {count}")
-            time.sleep(0.01)
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._listening() == count, timeout):
+                raise TimeoutError(f"{self._listening()} subscriptions listen, not {count}")
 
     def _publish(self, db: EnvironmentDb, event: NoteEvent) -> None:
         with self._lock:

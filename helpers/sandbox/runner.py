@@ -11,6 +11,7 @@ from typing import Any
 from .api_app import GraphQLApi, create_api_app
 from .api_seed import DEFAULT_API_FILE, load_api_seed, trusted_profile
 from .clock import Clock
+from .controls import SandboxControls
 from .data_folder import temporary_data_folder
 from .idp_app import IdentityProvider, create_idp_app, issuer_for
 from .keys import KeyRing
@@ -26,7 +27,7 @@ _running: "Sandbox | None" = None  # the one sandbox of this kernel, reused by s
 
 
 @dataclass
-class Sandbox:
+class Sandbox(SandboxControls):
     """A running sandbox: where to reach it, the demo credentials, its clock and its keys."""
 
     idp_url: str
@@ -122,6 +123,11 @@ class Sandbox:
         interval = previous.reuse_interval if reuse_interval is None else reuse_interval
         self.idp.set_rotation(client_id, RotationPolicy(bool(rotating), interval))
         return previous
+
+    def wait_for_subscriptions(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until the API has exactly ``count`` subscriptions registered (the API handles a ``start``
+        asynchronously, so an event written right after it could be missed); ``TimeoutError`` after ``timeout``."""
+        self.api.subscriptions.events.wait_for(count, timeout)
 
     def stop(self) -> None:
         """Stop the servers (and forget this sandbox, so the next ``start_sandbox()`` starts anew)."""
