@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from jwt.utils import base64url_decode, base64url_encode
 
-from .common import (TIMEOUT, ada, api_settings, claims_for, clock_moved, craft, free_port, gql, login, new_user,
+from .common import (TIMEOUT, ada, claims_for, clock_moved, craft, free_port, gql, login, new_user,
                      raw_post, recipe, reproduces, self_signup, throwaway)
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ recipe("api-token-bad-scheme", lambda sb: requests.post(
 def _unverified_email(sb: "Sandbox") -> requests.Response:
     email, password = new_user(sb, "unverified")  # new database users have email_verified false
     id_token = login(sb, email, password).id_token
-    with api_settings(sb, require_email_verified=True):
+    with sb.api_settings(require_email_verified=True):
         return gql(sb.api_url, USER_QUERY, id_token)
 
 
@@ -179,13 +179,13 @@ recipe("api-batched", lambda sb: _api_body(sb, b"[]"))
 recipe("api-query-too-deep", lambda sb: gql(
     sb.api_url, "{ " + "notesList { items { createdBy { roles { items { users { items { " * 3 + "id" + " } } } } } } }" * 3 + " }"))
 recipe("api-query-too-many-aliases", lambda sb: gql(
-    sb.api_url, "{ " + " ".join(f"a{i}: __typename" for i in range(sb.api.settings.max_aliases + 1)) + " }"))
+    sb.api_url, "{ " + " ".join(f"a{i}: __typename" for i in range(sb.api_setting("max_aliases") + 1)) + " }"))
 recipe("api-query-too-long", lambda sb: gql(
-    sb.api_url, "{ " + "__typename " * (sb.api.settings.max_query_tokens + 1) + "}"))
+    sb.api_url, "{ " + "__typename " * (sb.api_setting("max_query_tokens") + 1) + "}"))
 recipe("api-no-query", lambda sb: _api_body(sb, b'{"query": 5}'))
 recipe("api-variables-not-object", lambda sb: _api_body(sb, b'{"query": "{ __typename }", "variables": "{}"}'))
 recipe("api-body-too-large", lambda sb: _api_body(
-    sb, json.dumps({"query": "{ __typename }", "variables": {"padding": "x" * sb.api.settings.max_body_bytes}})
+    sb, json.dumps({"query": "{ __typename }", "variables": {"padding": "x" * sb.api_setting("max_body_bytes")}})
     .encode()))
 
 

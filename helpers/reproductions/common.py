@@ -185,26 +185,13 @@ def clock_moved(sb: "Sandbox", seconds: float) -> Iterator[None]:
 
 
 @contextmanager
-def api_settings(sb: "Sandbox", **changes: Any) -> Iterator[None]:
-    """API settings changed for the block."""
-    before = {name: getattr(sb.api.settings, name) for name in changes}
-    sb.api.configure(**changes)
+def self_signup(sb: Sandbox, mode: str) -> Iterator[None]:
+    """The lab profile's self sign-up mode changed for the block (through the Sandbox handle)."""
+    previous = sb.set_self_signup(mode)
     try:
         yield
     finally:
-        sb.api.configure(**before)
-
-
-@contextmanager
-def self_signup(sb: "Sandbox", mode: str) -> Iterator[None]:
-    """The authentication profile's self sign-up mode changed for the block."""
-    db = sb.api.database(sb.workspace_id)
-    profile = next(p for p in db.auth_profiles() if p.id == sb.auth_profile_id)
-    db.set_self_signup(profile.id, mode)
-    try:
-        yield
-    finally:
-        db.set_self_signup(profile.id, profile.self_signup, profile.email_domains)
+        sb.set_self_signup(*previous)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from websockets.uri import parse_uri
 from ..graphql import GraphQLClient
 from ..subscriptions import LEGACY, NOTE_CHANGES, SubscriptionClient, init_message, start_message, ws_url
 from .api import USER_QUERY
-from .common import TIMEOUT, api_settings, clock_moved, login, recipe, reproduces, throwaway
+from .common import TIMEOUT, clock_moved, login, recipe, reproduces, throwaway
 
 if TYPE_CHECKING:
     from ..sandbox import Sandbox
@@ -59,7 +59,7 @@ def _expired_on_open_socket(sb: "Sandbox") -> dict[str, Any]:
 
 @reproduces("api-ws-init-timeout")
 def _silent_socket(sb: "Sandbox") -> dict[str, Any]:
-    with api_settings(sb, ws_init_timeout=0.2):
+    with sb.api_settings(ws_init_timeout=0.2):
         return _ws_answer(sb, init=False)
 
 
@@ -74,7 +74,7 @@ recipe("api-ws-one-operation", lambda sb: _ws_answer(sb, _start(
 
 @reproduces("api-ws-too-many-operations")
 def _one_too_many(sb: "Sandbox") -> dict[str, Any]:
-    with api_settings(sb, ws_max_operations_per_socket=1):
+    with sb.api_settings(ws_max_operations_per_socket=1):
         return _ws_answer(sb, _start("1"), _start("2"), token=login(sb).id_token)
 
 
