@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from helpers.sandbox import Clock, KeyRing, create_idp_app, issuer_for, load_seed
-from helpers.sandbox.server import BackgroundServer
+from helpers.sandbox.common.server import BackgroundServer
 
 from .common import Size, check
 from .report import Result, Target

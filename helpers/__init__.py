@@ -19,10 +19,17 @@ Modules, one idea each:
 - :mod:`helpers.widgets`: thin ipywidgets views over the functions above.
 - :mod:`helpers.cli`: the ``auth-flows-lab`` command line over the same functions (decode, verify, doctor, ...).
 - :mod:`helpers.lessons`: the map of lessons and their navigation links.
+- :mod:`helpers.wire`: print what went over the wire (raw HTTP, run-to-run noise masked; a browser's hops).
+- :mod:`helpers.login`: one login the lesson-01 way (code + PKCE) on whatever the target is.
+- :mod:`helpers.outcomes`: run a GraphQL operation and print the 8base error instead of a traceback.
+- :mod:`helpers.settings_trial`: load a purpose-made ``.env`` from a temporary folder (lesson 09).
 - :mod:`helpers.case_study`: lesson 06's desk (new people, their sign-up, the app's call, the doctor).
 - :mod:`helpers.latency`: lesson 08's tools (one raw GraphQL call, its outcome, a key-rotation log).
 - :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app; the
   ``Sandbox`` handle's public controls (settings, key caches, users, roles) are the only way to change them.
+  One folder per server (``sandbox.idp``, ``sandbox.api``) over ``sandbox.common`` (clock, keys, CORS,
+  request limits); it imports only ``verify``, ``jwks`` and ``jwe`` from the modules above (import
+  contracts in ``pyproject.toml``).
 - :mod:`helpers.reproductions`: beside the sandbox, not for lessons to copy: every catalog entry made to happen
   live on a sandbox (lesson 05, tests/test_errors.py), built on :mod:`helpers.flows`.
 """

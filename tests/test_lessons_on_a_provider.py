@@ -32,7 +32,7 @@ SKIP_MARKS = ("Skipped on your oidc", "Skipped: this cell needs")
 EVIDENCE = {
     "01-obtaining-tokens": ("lab-spa", "state unchanged: True", "nonce echoed: True"),
     "02-decoding-jwt-claims": ("lab-user-1", "accepted:", "(absent)"),  # sub; a JWK without alg
-    "03-id-token-vs-access-token": ("lab-user-1", "UserNotFoundError: No user of this workspace"),
+    "03-id-token-vs-access-token": ("lab-user-1", "UserNotFoundError: User is absent"),  # 8base's own details
     "04-authenticated-graphql-calls": ("an ID token for ada@oidc.example", "UserNotFoundError",
                                        "'userSignUpWithToken': {'email': 'ada@oidc.example'", "TokenExpiredError"),
     "06-case-study-user-is-absent": ("callback_iss", "the doctor on the ID token"),

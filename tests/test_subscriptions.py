@@ -6,8 +6,7 @@ import concurrent.futures
 import json
 import threading
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -70,16 +69,6 @@ def closed(ws, timeout: float = 5) -> tuple[int | None, str]:
     return (frame.code, frame.reason) if frame else (None, "")
 
 
-@contextmanager
-def listening(sandbox, more: int = 1) -> Iterator[None]:
-    """After the block, wait until the API listens to ``more`` more subscriptions than before it: start and
-    stop messages are handled asynchronously, so a note written at once could be committed before them."""
-    events = sandbox.api.subscriptions.events
-    before = events.subscriptions()
-    yield
-    events.wait_for(before + more)
-
-
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 10) -> None:
     """Poll ``condition`` (the server's socket count has no event to wait on); raise once ``timeout`` s pass."""
     deadline = time.monotonic() + timeout
@@ -95,8 +84,8 @@ def test_an_event_arrives_on_both_protocols_with_the_token_in_connection_init(sa
     with SubscriptionClient(sandbox.api_url, token=ada, protocol=protocol) as sub:
         assert sub.log[0] == (">", {"type": "connection_init", "payload": {"token": ada}})
         assert sub.log[1] == ("<", {"type": "connection_ack"})
-        with listening(sandbox):
-            sub.subscribe(FULL)
+        sub.subscribe(FULL)
+        sandbox.wait_for_subscriptions(1)
         note_id = create_note(sandbox, ada, "from a test")
         event = sub.next_event()
     assert event == {"Notes": {"mutation": "create", "updatedFields": [], "node": {"id": note_id, "title": "from a test"},
@@ -135,9 +124,9 @@ def test_events_belong_to_their_environment(sandbox):
     admin = sandbox.api_token
     with SubscriptionClient(sandbox.api_url, token=admin) as master, \
             SubscriptionClient(sandbox.api_url + "_dev", token=admin) as dev:
-        with listening(sandbox, 2):
-            master.subscribe(NOTE_CHANGES)
-            dev.subscribe(NOTE_CHANGES)
+        master.subscribe(NOTE_CHANGES)
+        dev.subscribe(NOTE_CHANGES)
+        sandbox.wait_for_subscriptions(2)
         in_dev = GraphQLClient(sandbox.api_url + "_dev", admin).execute(CREATE, {"t": "dev"})["noteCreate"]["id"]
         in_master = create_note(sandbox, admin, "master")
         assert dev.next_event()["Notes"]["node"]["id"] == in_dev
@@ -198,8 +187,8 @@ def test_a_user_who_never_signed_up_is_absent_for_every_subscription(sandbox):
 
 def test_an_api_token_subscribes_with_its_roles(sandbox, ada, bob):
     with SubscriptionClient(sandbox.api_url, token=sandbox.api_token) as admin:
-        with listening(sandbox):
-            admin.subscribe(NOTE_CHANGES)
+        admin.subscribe(NOTE_CHANGES)
+        sandbox.wait_for_subscriptions(1)
         ids = [create_note(sandbox, ada, "ada's"), create_note(sandbox, bob, "bob's")]
         assert [e["Notes"]["node"]["id"] for e in admin.events(2)] == ids
 
@@ -208,9 +197,9 @@ def test_an_api_token_subscribes_with_its_roles(sandbox, ada, bob):
 def test_a_user_sees_events_only_for_notes_they_may_read(sandbox, ada, bob):
     with SubscriptionClient(sandbox.api_url, token=ada) as ada_sub, \
             SubscriptionClient(sandbox.api_url, token=bob, protocol=TRANSPORT) as bob_sub:
-        with listening(sandbox, 2):
-            ada_sub.subscribe(FULL)
-            bob_sub.subscribe(FULL)
+        ada_sub.subscribe(FULL)
+        bob_sub.subscribe(FULL)
+        sandbox.wait_for_subscriptions(2)
         bobs_private = create_note(sandbox, bob, "bob's private note")
         adas = create_note(sandbox, ada, "ada's note")
         # events come in commit order: had Bob's note reached Ada, it would be her first event
@@ -231,9 +220,9 @@ def test_mutation_in_and_node_filters_narrow_what_arrives(sandbox, ada):
     only_deletes = {"f": {"mutation_in": ["delete"]}}
     titled = {"f": {"node": {"title": {"starts_with": "wanted"}}}}
     with SubscriptionClient(sandbox.api_url, token=ada) as sub:
-        with listening(sandbox, 2):
-            deletes = sub.subscribe(FULL, only_deletes)
-            wanted = sub.subscribe(FULL, titled)
+        deletes = sub.subscribe(FULL, only_deletes)
+        wanted = sub.subscribe(FULL, titled)
+        sandbox.wait_for_subscriptions(2)
         note = create_note(sandbox, ada, "unwanted")
         second = create_note(sandbox, ada, "wanted one")
         GraphQLClient(sandbox.api_url, ada).execute(
@@ -250,11 +239,11 @@ def test_mutation_in_and_node_filters_narrow_what_arrives(sandbox, ada):
 
 def test_stop_ends_one_subscription_and_keeps_the_others(sandbox, ada):
     with SubscriptionClient(sandbox.api_url, token=ada, protocol=TRANSPORT) as sub:
-        with listening(sandbox, 2):
-            first = sub.subscribe(NOTE_CHANGES)
-            second = sub.subscribe(NOTE_CHANGES)
-        with listening(sandbox, -1):
-            sub.stop(first)
+        first = sub.subscribe(NOTE_CHANGES)
+        second = sub.subscribe(NOTE_CHANGES)
+        sandbox.wait_for_subscriptions(2)
+        sub.stop(first)
+        sandbox.wait_for_subscriptions(1)
         create_note(sandbox, ada, "after stop")
         sub.next_event()
         assert sub.log[-1][1]["id"] == second
@@ -265,7 +254,7 @@ def test_stop_ends_one_subscription_and_keeps_the_others(sandbox, ada):
 def test_bad_queries_get_an_operation_error_and_never_echo_the_callers_text(sandbox, ada):
     with SubscriptionClient(sandbox.api_url, token=ada) as sub:
         for query, text in (("subscription { Notes { nosuch<script> } }", "Syntax Error: Unexpected character."),
-                            ("subscription { Notes { nosuchfield } }", "Cannot query field 'nosuchfield' on type "
+                            ("subscription { Notes { nosuchfield } }", "Cannot query field '…' on type "
                                                                        "'NoteSubscriptionPayload'."),
                             ("{ user { id } }", "Only subscriptions are served over WebSocket"),
                             ("mutation { noteCreate(data: {title: \"x\"}) { id } }",
@@ -278,8 +267,8 @@ def test_bad_queries_get_an_operation_error_and_never_echo_the_callers_text(sand
         with pytest.raises(Exception) as raised:
             sub.next_event()
         assert "<img" not in json.dumps(sub.log[-1][1])
-        with listening(sandbox):
-            sub.subscribe(NOTE_CHANGES)  # the socket is still open and serving
+        sub.subscribe(NOTE_CHANGES)  # the socket is still open and serving
+        sandbox.wait_for_subscriptions(1)
         create_note(sandbox, ada, "still open")
         assert sub.next_event()["Notes"]["mutation"] == "create"
 
@@ -301,8 +290,8 @@ def test_the_socket_closes_when_the_clock_passes_exp_and_a_renewed_token_reconne
     else:
         assert sub.close_reason == "TokenExpiredError: Token expired"
     renewed = login(sandbox, email, password)["id_token"]  # a new login at the new time
-    with listening(sandbox):  # the expired socket stopped listening before it closed
-        assert sub.reconnect(renewed) == {"type": "connection_ack"}
+    assert sub.reconnect(renewed) == {"type": "connection_ack"}
+    sandbox.wait_for_subscriptions(1)  # the restarted operation listens
     note = create_note(sandbox, renewed, "after renewal")
     assert sub.next_event()["Notes"]["node"]["id"] == note
     assert sub.log[-1][1]["id"] == op  # the same operation, restarted
@@ -322,7 +311,7 @@ def test_a_new_operation_after_exp_closes_the_socket_at_once(sandbox, ada):
 
 def test_a_message_over_the_servers_ceiling_is_refused_by_the_websocket_layer(sandbox, ada):
     """Above WS_MAX_SIZE the frame is refused with 1009 before the API reads it (uvicorn's default is 16 MiB)."""
-    from helpers.sandbox.server import WS_MAX_SIZE
+    from helpers.sandbox.common.server import WS_MAX_SIZE
 
     assert sandbox.api.settings.ws_max_message_bytes < WS_MAX_SIZE
     with raw(sandbox) as ws:
@@ -444,7 +433,7 @@ def test_five_subscribers_get_each_of_200_mutations_exactly_once_in_commit_order
     for sub in subs:
         sub.connect()
         sub.subscribe(NOTE_CHANGES)
-    own_sandbox.api.subscriptions.events.wait_for(5, timeout=5)
+    own_sandbox.wait_for_subscriptions(5, timeout=5)
     received: dict[int, list[str]] = {}
 
     def collect(index: int) -> None:
@@ -579,10 +568,9 @@ OPEN_IN_PAGE = """async ([url, token]) => {
 
 @pytest.mark.slow  # a real browser
 def test_a_real_browser_subscribes_with_the_token_in_connection_init(sandbox, ada, browser_page):
-    listening = sandbox.api.subscriptions.events.subscriptions()
     protocol = browser_page.evaluate(OPEN_IN_PAGE, [ws_url(sandbox.api_url), ada])
     assert protocol == ""  # none offered: the server speaks the legacy protocol
-    sandbox.api.subscriptions.events.wait_for(listening + 1)
+    sandbox.wait_for_subscriptions(1)
     create_note(sandbox, ada, "seen by a browser")
     browser_page.wait_for_function("window.got.some((m) => m.type === 'data')", timeout=10_000)
     got = browser_page.evaluate("window.got")
