@@ -11,7 +11,8 @@ Modules, one idea each:
 - :mod:`helpers.graphql`: a GraphQL client raising one exception per 8base error code.
 - :mod:`helpers.endpoints`: send any token to the GraphQL API or `/userinfo` and record the answer.
 - :mod:`helpers.subscriptions`: a GraphQL-over-WebSocket client, the token in ``connection_init``.
-- :mod:`helpers.errors`: the error catalog (``data/error_catalog.csv``) and ``explain()``.
+- :mod:`helpers.catalog`: the error catalog (``data/error_catalog.csv``) and ``explain()``: data, no clients.
+- :mod:`helpers.exceptions`: every exception above, under one root :class:`LabError`, each with its ``catalog_id``.
 - :mod:`helpers.catalog_views`: the catalog in short views (counts, one page at a time), for lesson 05.
 - :mod:`helpers.doctor`: "why does my call fail?": ordered checks, each with evidence and a fix.
 - :mod:`helpers.attacks`: forged tokens for the security lesson (each one a test the API must pass).
@@ -29,9 +30,23 @@ Modules, one idea each:
   One folder per server (``sandbox.idp``, ``sandbox.api``) over ``sandbox.common`` (clock, keys, CORS,
   request limits); it imports only ``verify``, ``jwks`` and ``jwe`` from the modules above (import
   contracts in ``pyproject.toml``).
+- :mod:`helpers.reproductions`: beside the sandbox, not for lessons to copy: every catalog entry made to happen
+  live on a sandbox (lesson 05, tests/test_errors.py), built on :mod:`helpers.flows`.
 """
+from .catalog import UnknownError
 from .config import Target, load_target
+from .exceptions import (CliError, ConfigError, EntityExistsError, EntityNotFoundError, ExternalServiceError,
+                         FlowError, GraphQLCallError, InternalError, InvalidArgumentError, InvalidTokenError,
+                         KeySourceUnavailable, LabError, MissingHeaderError, NotAJwt, NotAuthorizedError,
+                         SocketClosed, ThrottlingThresholdReachedError, TokenExpiredError, TokenRejected,
+                         UserNotFoundError, ValidationError)
 from .sandbox import Sandbox, start_sandbox
-from .verify import Expectations, TokenRejected, verify_token
+from .verify import Expectations, verify_token
 
-__all__ = ["Expectations", "Sandbox", "Target", "TokenRejected", "load_target", "start_sandbox", "verify_token"]
+# every exception is public, as in PyJWT's __init__: ``except helpers.LabError`` catches any of them
+__all__ = ["CliError", "ConfigError", "EntityExistsError", "EntityNotFoundError", "Expectations",
+           "ExternalServiceError", "FlowError", "GraphQLCallError", "InternalError", "InvalidArgumentError",
+           "InvalidTokenError", "KeySourceUnavailable", "LabError", "MissingHeaderError", "NotAJwt",
+           "NotAuthorizedError", "Sandbox", "SocketClosed", "Target", "ThrottlingThresholdReachedError",
+           "TokenExpiredError", "TokenRejected", "UnknownError", "UserNotFoundError", "ValidationError",
+           "load_target", "start_sandbox", "verify_token"]

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 import requests
 
-from .errors import UnknownError, explain
+from .catalog import UnknownError, explain
 from .graphql import GraphQLCallError, GraphQLClient
 from .jwe import protected_header
 from .jwks import JwksCache, discovered_jwks_uri
@@ -870,7 +870,7 @@ class _Doctor:
             entry = explain(error)
             cause, fix = f" Catalog {entry.id}: {entry.cause}", entry.fix
         except UnknownError:
-            cause, fix = "", "Look the code up with helpers.errors.search(...)."
+            cause, fix = "", "Look the code up with helpers.catalog.search(...)."
         return self._finding("api_answer", "problem", f"{error.code or 'GraphQL error'}: {_short(error.message, 100)}",
                              f"The API answered {answer.summary()}.{cause}", fix)
 

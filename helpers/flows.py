@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import requests
 
 from .config import ConfigError, Target
+from .exceptions import FlowError
 
 TIMEOUT = 10.0
 MAX_HOPS = 12
@@ -89,17 +90,6 @@ class TokenSet:
     scope: str | None = None
     raw: dict[str, Any] | None = None
     exchange: HttpExchange | None = None
-
-
-class FlowError(Exception):
-    """An OAuth error answer or error redirect: ``status``, ``error``, ``description`` and the ``exchange``."""
-
-    def __init__(self, status: int | None, error: str, description: str, exchange: HttpExchange | None = None) -> None:
-        super().__init__(f"{error}: {description}")
-        self.status = status
-        self.error = error
-        self.description = description
-        self.exchange = exchange
 
 
 @dataclass(frozen=True)

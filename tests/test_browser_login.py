@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from helpers.errors import explain
+from helpers.catalog import explain
 from helpers.sandbox import launch_sandbox
 from helpers.sandbox.idp.app import SESSION_COOKIE
 from helpers.sandbox.idp.seed import DEFAULT_TENANT_FILE

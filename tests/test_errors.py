@@ -16,9 +16,9 @@ import pytest
 import requests
 from auth0.authentication.exceptions import Auth0Error
 
-from helpers import errors
-from helpers.errors import CatalogEntry, UnknownError, catalog, entries, explain, reproduce, search
+from helpers.catalog import CATALOG_FILE, CatalogEntry, UnknownError, catalog, entries, explain, search, url_params
 from helpers.graphql import GraphQLCallError, InvalidTokenError
+from helpers.reproductions import REPRODUCERS, reproduce
 from helpers.sandbox.idp import errors as idp_errors
 from helpers.verify import REASONS, TokenRejected
 
@@ -50,7 +50,7 @@ def response(status: int, body: Any = None, headers: dict[str, str] | None = Non
 
 # ------------------------------------------------------------------ the file
 def test_the_csv_has_exactly_the_catalog_columns():
-    with errors.CATALOG_FILE.open(newline="", encoding="utf-8") as handle:
+    with CATALOG_FILE.open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     assert header == COLUMNS
     assert [f.name for f in dataclasses.fields(CatalogEntry)] == COLUMNS
@@ -293,7 +293,7 @@ def _strings(answer: Any) -> list[str]:
         walk(answer)
         return found
     if answer.headers.get("location"):
-        walk(errors._url_params(answer.headers["location"]))
+        walk(url_params(answer.headers["location"]))
     found.extend(re.findall(r'error_description="([^"]*)"', answer.headers.get("www-authenticate", "")))
     if "html" in answer.headers.get("content-type", ""):
         found.append(html.unescape(answer.text))
@@ -325,7 +325,7 @@ def test_every_entry_is_reproduced_live_and_explained_back(sandbox, entry_id):
 
 
 def test_every_entry_has_exactly_one_reproduction():
-    assert set(errors.REPRODUCERS) == set(BY_ID)
+    assert set(REPRODUCERS) == set(BY_ID)
     with pytest.raises(UnknownError):
         reproduce("no-such-entry", None)  # type: ignore[arg-type]
 
