@@ -27,7 +27,8 @@ browser:           ## Debian's Chromium for the real-browser tests (Playwright d
 lab: $(STAMP)      ## open JupyterLab on the first lesson (each lesson starts the embedded sandbox)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00-start-here.ipynb
 
-test: $(STAMP) browser site-deps ## every test: the package, the servers, the real client libraries, a real browser, every notebook
+test: $(STAMP) browser site-deps ## the import contracts (pyproject.toml), then every test: the package, the servers, the real client libraries, a real browser, every notebook
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest tests notebooks $(NBVAL)
 
 test-fast: $(STAMP) ## the inner loop: the tests not marked slow (no browser, hub, fuzzing, load; no notebooks)

@@ -20,7 +20,7 @@ from starlette.routing import Route
 
 from helpers.flows import password_realm_body
 from helpers.sandbox import Clock, KeyRing, create_idp_app, issuer_for, load_seed
-from helpers.sandbox.server import BackgroundServer
+from helpers.sandbox.common.server import BackgroundServer
 
 from .common import Size, check
 from .report import Result, Target

@@ -32,7 +32,7 @@ import json, time
 import requests
 import helpers
 from helpers.sandbox import start_sandbox
-from helpers.sandbox.server import BackgroundServer
+from helpers.sandbox.common.server import BackgroundServer
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route

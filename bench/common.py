@@ -7,7 +7,7 @@ from typing import Any
 import requests
 
 from helpers.sandbox import Sandbox
-from helpers.sandbox.seed import PASSWORD_REALM_GRANT
+from helpers.sandbox.idp.seed import PASSWORD_REALM_GRANT
 
 
 @dataclass(frozen=True)

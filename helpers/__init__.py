@@ -13,7 +13,8 @@ Modules, one idea each:
 - :mod:`helpers.graphql`: a GraphQL client raising one exception per 8base error code.
 - :mod:`helpers.endpoints`: send any token to the GraphQL API or `/userinfo` and record the answer.
 - :mod:`helpers.subscriptions`: a GraphQL-over-WebSocket client, the token in ``connection_init``.
-- :mod:`helpers.errors`: the error catalog (``data/error_catalog.csv``) and ``explain()``.
+- :mod:`helpers.catalog`: the error catalog (``data/error_catalog.csv``) and ``explain()``: data, no clients.
+- :mod:`helpers.exceptions`: every exception above, under one root :class:`LabError`, each with its ``catalog_id``.
 - :mod:`helpers.catalog_views`: the catalog in short views (counts, one page at a time), for lesson 05.
 - :mod:`helpers.doctor`: "why does my call fail?": facts gathered once, then ordered check functions, each
   finding with evidence and a fix; its ``Report``/``Finding`` are the preflight's too.
@@ -29,23 +30,41 @@ Modules, one idea each:
 - :mod:`helpers.latency`: lesson 08's tools (one raw GraphQL call, its outcome, a key-rotation log).
 - :mod:`helpers.sandbox`: the offline identity provider and GraphQL API, and a sample single-page app; the
   ``Sandbox`` handle's public controls (settings, key caches, users, roles) are the only way to change them.
+  One folder per server (``sandbox.idp``, ``sandbox.api``) over ``sandbox.common`` (clock, keys, CORS,
+  request limits); it imports only ``verify``, ``jwks`` and ``jwe`` from the modules above (import
+  contracts in ``pyproject.toml``).
+- :mod:`helpers.reproductions`: beside the sandbox, not for lessons to copy: every catalog entry made to happen
+  live on a sandbox (lesson 05, tests/test_errors.py), built on :mod:`helpers.flows`.
 """
 from __future__ import annotations
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Expectations", "Sandbox", "Target", "TokenRejected", "load_target", "start_sandbox", "verify_token"]
+from .catalog import UnknownError
+from .exceptions import (CliError, ConfigError, EntityExistsError, EntityNotFoundError, ExternalServiceError,
+                         FlowError, GraphQLCallError, InternalError, InvalidArgumentError, InvalidTokenError,
+                         KeySourceUnavailable, LabError, MissingHeaderError, NotAJwt, NotAuthorizedError,
+                         SocketClosed, ThrottlingThresholdReachedError, TokenExpiredError, TokenRejected,
+                         UserNotFoundError, ValidationError)
+
+# every exception is public, as in PyJWT's __init__: ``except helpers.LabError`` catches any of them
+__all__ = ["CliError", "ConfigError", "EntityExistsError", "EntityNotFoundError", "Expectations",
+           "ExternalServiceError", "FlowError", "GraphQLCallError", "InternalError", "InvalidArgumentError",
+           "InvalidTokenError", "KeySourceUnavailable", "LabError", "MissingHeaderError", "NotAJwt",
+           "NotAuthorizedError", "Sandbox", "SocketClosed", "Target", "ThrottlingThresholdReachedError",
+           "TokenExpiredError", "TokenRejected", "UnknownError", "UserNotFoundError", "ValidationError",
+           "load_target", "start_sandbox", "verify_token"]
 
 # Public name -> the module that defines it. Imported on first use (PEP 562), so ``import helpers.config`` or the
 # command line does not pay for the sandbox and pandas; ``from helpers import start_sandbox`` works as before.
 _HOME = {"Target": "config", "load_target": "config", "Sandbox": "sandbox", "start_sandbox": "sandbox",
-         "Expectations": "verify", "TokenRejected": "verify", "verify_token": "verify"}
+         "Expectations": "verify", "verify_token": "verify"}
 
 if TYPE_CHECKING:
     from .config import Target, load_target
     from .sandbox import Sandbox, start_sandbox
-    from .verify import Expectations, TokenRejected, verify_token
+    from .verify import Expectations, verify_token
 
 
 def __getattr__(name: str) -> Any:

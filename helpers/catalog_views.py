@@ -1,5 +1,5 @@
 """Views of the error catalog short enough to read in a lesson (lesson 05): counts, one page of rows at a
-time, and what :func:`helpers.errors.explain` makes of several errors side by side."""
+time, and what :func:`helpers.catalog.explain` makes of several errors side by side."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import explain
+from .catalog import explain
 
 PAGE_SIZE = 15
 

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import requests
 from dotenv import dotenv_values
 
+from .exceptions import ConfigError
+
 if TYPE_CHECKING:  # the sandbox is imported only when the target is the sandbox (start_sandbox below)
     from .sandbox import Sandbox
 
@@ -46,28 +48,6 @@ KNOWN_KEYS = ("AUTH_FLOWS_TARGET", "AUTH0_DOMAIN", "OIDC_ISSUER", "SPA_CLIENT_ID
 # (RFC 8707 §2), sent at /authorize and at /token. Default: ``audience`` for auth0, ``resource`` for oidc.
 AUDIENCE_PARAMETERS = ("audience", "resource")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")  # plain http is accepted only for these (local test servers)
-
-
-class ConfigError(Exception):
-    """The settings cannot describe a usable target.
-
-    ``missing`` names absent ``.env`` keys; ``problems`` is one ``(setting, what to do)`` per mistake.
-    In a notebook it shows as its message alone: a settings mistake is not a bug, so no stack trace.
-    """
-
-    def __init__(self, message: str, missing: tuple[str, ...] = (),
-                 problems: tuple[tuple[str, str], ...] = ()) -> None:
-        super().__init__(message)
-        self.missing = missing
-        self.problems = problems
-
-    @property
-    def settings(self) -> tuple[str, ...]:
-        """Every setting this error is about, missing or wrong."""
-        return tuple(dict.fromkeys(self.missing + tuple(name for name, _ in self.problems)))
-
-    def _render_traceback_(self) -> list[str]:  # IPython shows this instead of the stack trace
-        return [f"ConfigError: {self}"]
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@
 >>> client.with_token(None).execute("{ notesList { count } }")     # no token: the Guest role
 Traceback (most recent call last):
   ...
-helpers.graphql.NotAuthorizedError: NotAuthorizedError: You don't have permission to perform this operation
+helpers.exceptions.NotAuthorizedError: NotAuthorizedError: You don't have permission to perform this operation
 (permissions: You don't have permission to perform this operation) at notesList
 
 8base puts ``code`` and ``details`` at the top level of each error object, next to ``message``,
 ``locations`` and ``path`` (shared reference ``8base-api-behaviour.md`` §3). :meth:`GraphQLClient.execute`
-raises the class of the *first* error's code, carrying the evidence: ``code``, ``message``,
+raises the class of the *first* error's code (classes in :mod:`helpers.exceptions`), carrying the evidence: ``code``, ``message``,
 ``details``, ``path``, the whole JSON ``body`` and the ``response``. :meth:`GraphQLClient.post` returns
 the raw response and never raises for GraphQL errors. :func:`as_curl` and :func:`as_fetch` write the
 same call as a shell command or as JavaScript, ready to paste.
@@ -25,6 +25,11 @@ import shlex
 from typing import Any
 
 import requests
+
+from .exceptions import (EntityExistsError, EntityNotFoundError, ExternalServiceError, GraphQLCallError,
+                         InternalError, InvalidArgumentError, InvalidTokenError, MissingHeaderError,
+                         NotAuthorizedError, ThrottlingThresholdReachedError, TokenExpiredError, UserNotFoundError,
+                         ValidationError, error_class)
 
 __all__ = [
     "EntityExistsError",
@@ -45,118 +50,6 @@ __all__ = [
     "as_fetch",
     "error_class",
 ]
-
-
-class GraphQLCallError(Exception):
-    """A GraphQL error answer: the first error's ``code``, ``message``, ``details`` and ``path``.
-
-    ``body`` is the whole JSON answer (``body["errors"]`` lists every error, ``body.get("data")`` holds
-    partial data) and ``response`` the :class:`requests.Response`. ``code`` is ``None`` for errors that
-    carry no code (GraphQL syntax and validation errors).
-    """
-
-    def __init__(self, code: str | None, message: str, details: dict[str, Any] | None = None,
-                 path: list[Any] | None = None, body: dict[str, Any] | None = None,
-                 response: requests.Response | None = None) -> None:
-        self.code = code
-        self.message = message
-        self.details = details or {}
-        self.path = path
-        self.body = body or {}
-        self.response = response
-        super().__init__(self._text())
-
-    @classmethod
-    def from_error(cls, error: dict[str, Any], body: dict[str, Any] | None = None,
-                   response: requests.Response | None = None) -> "GraphQLCallError":
-        """The exception of the right class for one GraphQL error object."""
-        code = error.get("code") if isinstance(error.get("code"), str) else None
-        details = error.get("details") if isinstance(error.get("details"), dict) else {}
-        path = error.get("path") if isinstance(error.get("path"), list) else None
-        return error_class(code)(code, str(error.get("message", "")), details, path, body, response)
-
-    @property
-    def status(self) -> int | None:
-        """The HTTP status of the answer (8base sends most GraphQL errors with 200)."""
-        return self.response.status_code if self.response is not None else None
-
-    @property
-    def errors(self) -> list[dict[str, Any]]:
-        """Every error object of the answer (the exception describes the first)."""
-        errors = self.body.get("errors")
-        return errors if isinstance(errors, list) else []
-
-    def explain(self) -> Any:
-        """The error catalog's entry for this error (cause, fix, source)."""
-        from .errors import explain
-        return explain(self)
-
-    def _text(self) -> str:
-        text = f"{self.code or 'GraphQL error'}: {self.message}"
-        if self.details:
-            text += " (" + "; ".join(f"{key}: {value}" for key, value in self.details.items()) + ")"
-        if self.path:
-            text += f" at {'.'.join(str(p) for p in self.path)}"
-        return text
-
-
-class TokenExpiredError(GraphQLCallError):
-    """The ID token (or 8base refresh token) has expired: get a new one and retry once."""
-
-
-class InvalidTokenError(GraphQLCallError):
-    """The bearer token cannot be accepted (malformed, bad signature, wrong issuer, audience or type)."""
-
-
-class UserNotFoundError(GraphQLCallError):
-    """"User is absent": a valid ID token whose email no user of this environment has."""
-
-
-class NotAuthorizedError(GraphQLCallError):
-    """The caller's roles do not allow the operation, table or field."""
-
-
-class EntityNotFoundError(GraphQLCallError):
-    """A workspace, environment, profile or record that does not exist."""
-
-
-class EntityExistsError(GraphQLCallError):
-    """The record already exists (a second sign-up of the same user)."""
-
-
-class ValidationError(GraphQLCallError):
-    """Input values the API refuses."""
-
-
-class MissingHeaderError(GraphQLCallError):
-    """A required header (``workspace`` on the bare API host) is missing."""
-
-
-class InvalidArgumentError(GraphQLCallError):
-    """A request the API cannot read (method, content type, body shape, size)."""
-
-
-class ExternalServiceError(GraphQLCallError):
-    """A service the API depends on failed (the identity provider's JWKS could not be fetched)."""
-
-
-class InternalError(GraphQLCallError):
-    """The server failed while running the operation."""
-
-
-class ThrottlingThresholdReachedError(GraphQLCallError):
-    """A rate or resource limit (sockets per client, subscriptions per socket, a subscriber too slow)."""
-
-
-_CLASSES: dict[str, type[GraphQLCallError]] = {cls.__name__: cls for cls in (
-    TokenExpiredError, InvalidTokenError, UserNotFoundError, NotAuthorizedError, EntityNotFoundError,
-    EntityExistsError, ValidationError, MissingHeaderError, InvalidArgumentError, ExternalServiceError,
-    InternalError, ThrottlingThresholdReachedError)}
-
-
-def error_class(code: str | None) -> type[GraphQLCallError]:
-    """The exception class for an 8base error code (:class:`GraphQLCallError` for unknown codes)."""
-    return _CLASSES.get(code or "", GraphQLCallError)
 
 
 class GraphQLClient:

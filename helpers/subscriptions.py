@@ -25,7 +25,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from .graphql import GraphQLCallError
+from .exceptions import GraphQLCallError, SocketClosed
 
 __all__ = ["LEGACY", "NOTE_CHANGES", "SocketClosed", "SubscriptionClient", "TRANSPORT", "error_from_close",
            "init_message", "start_message", "stop_message", "ws_url"]
@@ -33,15 +33,6 @@ __all__ = ["LEGACY", "NOTE_CHANGES", "SocketClosed", "SubscriptionClient", "TRAN
 LEGACY = "graphql-ws"
 TRANSPORT = "graphql-transport-ws"
 NOTE_CHANGES = "subscription { Notes { mutation node { id title } } }"
-
-
-class SocketClosed(Exception):
-    """The server closed the socket without a catalogued error (a normal close)."""
-
-    def __init__(self, code: int | None, reason: str = "") -> None:
-        super().__init__(f"socket closed ({code}) {reason}".strip())
-        self.close_code = code
-        self.reason = reason
 
 
 def ws_url(url: str) -> str:

@@ -16,16 +16,13 @@ from typing import Any
 
 import pandas as pd
 
+from .exceptions import NotAJwt
 from .jwe import protected_header
 
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "claims.csv"
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 # jwt.io's colours: header red, payload purple, signature blue
 COLOURS = {"header": "#fb015b", "payload": "#d63aff", "signature": "#00b9f1"}
-
-
-class NotAJwt(ValueError):
-    """The string is not a compact JWS (three base64url parts with a JSON header and payload)."""
 
 
 @dataclass(frozen=True)

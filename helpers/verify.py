@@ -19,31 +19,13 @@ from typing import Any, Callable, Literal
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
-# code -> the fixed sentence a learner (or an HTTP client) sees
-REASONS: dict[str, str] = {
-    "malformed": "The token is not a well-formed signed JWT (three base64url parts).",
-    "too_large": "The token is larger than this verifier accepts.",
-    "alg_not_allowed": "The token's signing algorithm is not one this verifier allows.",
-    "bad_header": "The token's header carries a parameter this verifier refuses.",
-    "bad_signature": "The token's signature does not verify with the issuer's published keys.",
-    "key_unavailable": "The issuer's signing keys could not be obtained, so the token cannot be checked.",
-    "expired": "The token has expired.",
-    "not_yet_valid": "The token is not valid yet (nbf or iat lies in the future).",
-    "bad_issuer": "The token was issued by an issuer this verifier does not trust.",
-    "bad_audience": "The token was issued for another audience.",
-    "missing_claim": "The token lacks a claim this verifier requires.",
-    "bad_claim_type": "A claim in the token has the wrong type or an impossible value.",
-    "bad_nonce": "The token's nonce does not match the one sent at login.",
-    "wrong_token_type": "This is an access token, but an ID token is expected here.",
-}
+from .exceptions import ID_TOKEN_WHERE_ACCESS_EXPECTED, REASONS, KeySourceUnavailable, TokenRejected
 
 # The algorithms a token may carry, whatever a caller lists: public-key signatures only. Keys come from
 # the issuer's *published* set, so "none" and HMAC (whose secret would be a public key) never make sense;
 # a misconfigured ``algorithms=("RS256", "none"/"HS256")`` must still reject (catalog SIG-09..14).
 PUBLIC_KEY_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                                    "ES256", "ES256K", "ES384", "ES512", "EdDSA"})
-
-ID_TOKEN_WHERE_ACCESS_EXPECTED = "This is an ID token, but an access token is expected here."
 
 TokenUse = Literal["id", "access"]
 KeyLookup = Callable[[str | None], Any]
@@ -64,29 +46,6 @@ def issuer_of_profile_domain(domain: str) -> str:
     if "://" in domain:
         return domain
     return "https://" + domain.rstrip("/") + "/"
-
-
-class KeySourceUnavailable(Exception):
-    """The key source (a JWKS endpoint) cannot be reached and no cached key matches."""
-
-
-class TokenRejected(Exception):
-    """A token failed verification. ``code`` is one of :data:`REASONS`."""
-
-    def __init__(self, code: str, *, claim: str | None = None, expected: Any = None, got: Any = None) -> None:
-        self.code = code
-        self.claim = claim
-        self.expected = expected
-        self.got = got
-        super().__init__(ID_TOKEN_WHERE_ACCESS_EXPECTED if code == "wrong_token_type" and expected == "an access token"
-                         else REASONS[code])
-
-    @property
-    def message(self) -> str:
-        return str(self)
-
-    def __repr__(self) -> str:
-        return f"TokenRejected({self.code!r}, claim={self.claim!r})"
 
 
 @dataclass(frozen=True)

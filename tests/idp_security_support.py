@@ -48,7 +48,7 @@ EVIL = "https://evil.example/cb"
 PRIVATE_JWK_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 TIMEOUT = 10
 
-# Error descriptions the server defines (idp_errors.py and idp_app.py).
+# Error descriptions the server defines (helpers/sandbox/idp/: errors.py and the endpoint modules).
 INVALID_CODE = "Invalid authorization code"
 BAD_VERIFIER = "Failed to verify code verifier"
 REDIRECT_URI_MISMATCH = "The redirect_uri does not match the one sent to /authorize."

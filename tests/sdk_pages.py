@@ -28,8 +28,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from helpers.sandbox import Sandbox, launch_sandbox
-from helpers.sandbox.seed import DEFAULT_TENANT_FILE
-from helpers.sandbox.server import BackgroundServer
+from helpers.sandbox.idp.seed import DEFAULT_TENANT_FILE
+from helpers.sandbox.common.server import BackgroundServer
 from tests.sample_app_driver import type_credentials as log_in_on_hosted_page
 
 ROOT = Path(__file__).resolve().parents[1]

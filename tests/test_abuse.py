@@ -1,6 +1,6 @@
 """GraphQL abuse over real HTTP: every oversized, over-nested, batched or unreadable request gets a clean error.
 
-Limits (``data/sandbox/api.json`` settings, checked in ``helpers/sandbox/api_app.py`` before authentication,
+Limits (``data/sandbox/api.json`` settings, checked in ``helpers/sandbox/api/core.py`` before authentication,
 validation and execution): ``max_query_tokens``, ``max_query_depth`` (``ofType`` chains do not count, so
 introspection works), ``max_aliases`` (counted once per use of a fragment), ``max_body_bytes`` (413).
 An answer over a limit is HTTP 400 with ``data: null`` and one error whose message and details are fixed

@@ -10,8 +10,8 @@ from graphql import GraphQLError, parse, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.sandbox.api_messages import INVALID_FALLBACK, NAME, QUOTE_HINT, SYNTAX_FALLBACK, caller_safe, schema_names
-from helpers.sandbox.api_resolvers import build_schema
+from helpers.sandbox.api.messages import INVALID_FALLBACK, NAME, QUOTE_HINT, SYNTAX_FALLBACK, caller_safe, schema_names
+from helpers.sandbox.api.resolvers import build_schema
 
 SECRET = "evil-echo-4242"
 

@@ -28,7 +28,7 @@ def replayed_callback(w: World) -> str:
 
 def _claims_come_from_the_verifier(w: World) -> list[str]:
     """CLM-34: the caller's claims in the GraphQL context are the verifier's output, nothing else."""
-    auth = (ROOT / "helpers/sandbox/api_auth.py").read_text(encoding="utf-8")
+    auth = (ROOT / "helpers/sandbox/api/auth.py").read_text(encoding="utf-8")
     problems = []
     if "claims = verify_token(" not in auth:
         problems.append("verify_id_token does not take its claims from verify_token")

@@ -41,7 +41,7 @@ CASES: list[Case] = [
     Case("HDR-02-H03", 'alg ""', bearer(lambda w: signed(w, {**w.HDR, "alg": ""})), rejected("alg_not_allowed")),
     Case("HDR-02-H04", 'alg ["RS256"] (not a string)', bearer(lambda w: signed(w, {**w.HDR, "alg": ["RS256"]})),
          rejected("alg_not_allowed")),
-    # HDR-03, HDR-12, TRN-13-crit fail today: api_auth._unverified_issuer answers "malformed" for any header
+    # HDR-03, HDR-12, TRN-13-crit fail today: api/auth.py _unverified_issuer answers "malformed" for any header
     # PyJWT refuses, before the verifier can say bad_header.
     Case("HDR-03-H07", "kid 7 (not a string)", bearer(lambda w: signed(w, {**w.HDR, "kid": 7})),
          rejected("bad_header")),

@@ -41,11 +41,11 @@ def truncated_signature_code(w: World) -> str:
 def _scan_helpers(w: World) -> list[str]:
     """SIG-20: no code under helpers/ skips signature checks, or takes the algorithm from the token.
 
-    The one documented exception: ``_unverified_issuer`` in helpers/sandbox/api_auth.py reads ``iss``
+    The one documented exception: ``_unverified_issuer`` in helpers/sandbox/api/auth.py reads ``iss``
     only to choose which Authentication Profile's keys verify the token.
     """
     problems = []
-    allowed = {("helpers/sandbox/api_auth.py", "_unverified_issuer")}
+    allowed = {("helpers/sandbox/api/auth.py", "_unverified_issuer")}
     for path in sorted((ROOT / "helpers").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
         text = path.read_text(encoding="utf-8")
@@ -56,16 +56,16 @@ def _scan_helpers(w: World) -> list[str]:
                 problems.append(f"{rel}: verify_signature False in {owner}()")
         for m in re.finditer(r"algorithms\s*=\s*\[?[^\]\n]*get_unverified_header", text):
             problems.append(f"{rel}: algorithms taken from the token header")
-        if "jwt.decode(" in text and rel not in ("helpers/verify.py", "helpers/sandbox/api_auth.py"):
+        if "jwt.decode(" in text and rel not in ("helpers/verify.py", "helpers/sandbox/api/auth.py"):
             problems.append(f"{rel}: jwt.decode outside the one verifier")
-    auth = (ROOT / "helpers/sandbox/api_auth.py").read_text(encoding="utf-8")
+    auth = (ROOT / "helpers/sandbox/api/auth.py").read_text(encoding="utf-8")
     uses = re.findall(r"_unverified_issuer\(", auth)
     if len(uses) != 2:  # its definition and its one call, in verify_id_token
-        problems.append(f"api_auth.py: _unverified_issuer used {len(uses) - 1} times")
+        problems.append(f"api/auth.py: _unverified_issuer used {len(uses) - 1} times")
     call = re.search(r"issuer = _unverified_issuer\(token\)\n\s*profiles = \[p for p in db\.auth_profiles\(\) "
                      r"if p\.issuer == issuer\]", auth)
     if call is None:
-        problems.append("api_auth.py: the unverified issuer is used for more than choosing the profile")
+        problems.append("api/auth.py: the unverified issuer is used for more than choosing the profile")
     return problems
 
 

@@ -18,7 +18,7 @@ from helpers.attacks import (ATTACKER_AUDIENCE, ATTACKER_ISSUER, ATTACKS, VERIFI
                              attacker_key, expired, foreign_key_same_kid, hs256_key_confusion, jku_header_injection,
                              jwk_header_injection, not_yet_valid, public_key_pem, tampered_payload)
 from helpers.config import target_from_sandbox
-from helpers.errors import entries, explain
+from helpers.catalog import entries, explain
 from helpers.flows import password_realm
 from helpers.jwks import JwksCache
 from helpers.sandbox import Sandbox

@@ -16,10 +16,10 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from helpers.errors import explain
+from helpers.catalog import explain
 from helpers.sandbox import launch_sandbox
-from helpers.sandbox.idp_app import SESSION_COOKIE
-from helpers.sandbox.seed import DEFAULT_TENANT_FILE
+from helpers.sandbox.idp.app import SESSION_COOKIE
+from helpers.sandbox.idp.seed import DEFAULT_TENANT_FILE
 from tests.sample_app_driver import (TIMEOUT_MS, log_in_on_hosted_page, log_in_with_code, open_app,
                                      record_traffic, wait_for_status, wait_until_settled)
 

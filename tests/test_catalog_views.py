@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from helpers.catalog import catalog, explain
 from helpers.catalog_views import counts, explain_table, page, page_count
-from helpers.errors import catalog, explain
 
 ROWS = pd.DataFrame({"layer": list("aabbbc") + ["c"], "code": ["x", "y", "x", "x", "z", "x", "x"],
                      "n": range(7)})

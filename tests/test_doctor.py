@@ -328,7 +328,7 @@ def test_never_raises(sandbox):
     assert down.finding("issuer_profile").status == "unknown"
     for token, endpoint in ((None, sandbox.api_url), ("", ""), ("a.b.c", "not a url"), ("x" * 10_000, closed)):
         assert len(diagnose(token, endpoint).findings) == len(CHECKS)
-    from helpers.sandbox.keys import KeyRing
+    from helpers.sandbox.common.keys import KeyRing
     keys_out_of_reach = KeyRing().sign({"iss": closed, "sub": "auth0|1", "aud": sandbox.spa_client_id,
                                         "email": "ada@example.com", "iat": 1, "exp": 2_000_000_000})
     unreachable = examine(sandbox, keys_out_of_reach)
@@ -366,7 +366,7 @@ def test_the_doctor_talks_http_only():
         elif isinstance(node, ast.Import):
             modules.update(alias.name for alias in node.names)
     assert not any("sandbox" in m for m in modules), modules
-    assert {m for m in modules if m.startswith(".")} <= {".tokens", ".verify", ".jwks", ".graphql", ".errors", ".jwe"}
+    assert {m for m in modules if m.startswith(".")} <= {".tokens", ".verify", ".jwks", ".graphql", ".catalog", ".exceptions", ".jwe"}
 
 
 def test_bad_arguments_become_findings(sandbox):

@@ -16,10 +16,10 @@ import pytest
 import requests
 from auth0.authentication.exceptions import Auth0Error
 
-from helpers import errors
-from helpers.errors import CatalogEntry, UnknownError, catalog, entries, explain, reproduce, search
+from helpers.catalog import CATALOG_FILE, CatalogEntry, UnknownError, catalog, entries, explain, search, url_params
 from helpers.graphql import GraphQLCallError, InvalidTokenError
-from helpers.sandbox import idp_errors
+from helpers.reproductions import REPRODUCERS, reproduce
+from helpers.sandbox.idp import errors as idp_errors
 from helpers.verify import REASONS, TokenRejected
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ BY_ID = {e.id: e for e in ENTRIES}
 API_CODES = ("TokenExpiredError", "InvalidTokenError", "UserNotFoundError", "NotAuthorizedError",
              "EntityNotFoundError", "EntityExistsError", "ValidationError", "MissingHeaderError",
              "InvalidArgumentError", "ExternalServiceError")
-# InternalError is only the API's answer to its own bugs (api_app._format_error): no input reaches it on purpose.
+# InternalError is only the API's answer to its own bugs (api/core.py, format_error): no input reaches it on purpose.
 
 
 def response(status: int, body: Any = None, headers: dict[str, str] | None = None, text: str | None = None,
@@ -50,7 +50,7 @@ def response(status: int, body: Any = None, headers: dict[str, str] | None = Non
 
 # ------------------------------------------------------------------ the file
 def test_the_csv_has_exactly_the_catalog_columns():
-    with errors.CATALOG_FILE.open(newline="", encoding="utf-8") as handle:
+    with CATALOG_FILE.open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     assert header == COLUMNS
     assert [f.name for f in dataclasses.fields(CatalogEntry)] == COLUMNS
@@ -96,7 +96,7 @@ def test_every_source_is_a_reference_and_sandbox_wording_is_said():
     anchors = set(re.findall(r'<a id="([^"]+)"', (Path(__file__).parents[1] / "docs" / "sources.md").read_text()))
     cited = {a for entry in ENTRIES for a in re.findall(r"docs/sources\.md#([a-z0-9-]+)", entry.source)}
     assert cited and cited <= anchors, cited - anchors
-    for constant in ("REDIRECT_URI_MISMATCH",):  # marked "sandbox wording" in idp_errors.py
+    for constant in ("REDIRECT_URI_MISMATCH",):  # marked "sandbox wording" in idp/errors.py
         entry = next(e for e in ENTRIES if e.message == getattr(idp_errors, constant))
         assert "sandbox wording" in entry.source
     invalid_token = [e for e in ENTRIES if e.code == "InvalidTokenError"]
@@ -107,7 +107,7 @@ def test_every_api_code_has_an_entry():
     codes = {e.code for e in ENTRIES if e.layer == "API"}
     assert set(API_CODES) <= codes
     emitted = set()
-    for path in (ROOT / "helpers" / "sandbox").glob("api_*.py"):
+    for path in (ROOT / "helpers" / "sandbox" / "api").glob("*.py"):
         emitted |= set(re.findall(r'ApiError\(\s*"(\w+)"', path.read_text()))
         emitted |= set(re.findall(r'"code": "(\w+)"', path.read_text()))
     assert "InternalError" in emitted  # the answer to the sandbox's own bugs: never catalogued, no input reaches it
@@ -115,11 +115,11 @@ def test_every_api_code_has_an_entry():
 
 
 def test_every_identity_provider_code_and_observed_text_has_an_entry():
-    source = (ROOT / "helpers" / "sandbox" / "idp_app.py").read_text()
+    source = "".join(path.read_text() for path in (ROOT / "helpers" / "sandbox" / "idp").glob("*.py"))
     emitted = set(re.findall(r'(?:OAuthError\(\d+, |SignupError\(|RedirectError\(|PageError\(|_error_params\()"(\w+)"',
                              source))
     codes = {e.code for e in ENTRIES if e.layer == "identity provider"}
-    assert "server_error" in emitted  # the answer to the sandbox's own bugs (idp_app.bug): never catalogued
+    assert "server_error" in emitted  # the answer to the sandbox's own bugs (idp/app.py, bug): never catalogued
     assert emitted and emitted - {"server_error"} <= codes, emitted - codes
     messages = {e.message for e in ENTRIES}
     # DELETED_USER_REFRESH is the one text the sandbox cannot send: it has no way to delete a user
@@ -293,7 +293,7 @@ def _strings(answer: Any) -> list[str]:
         walk(answer)
         return found
     if answer.headers.get("location"):
-        walk(errors._url_params(answer.headers["location"]))
+        walk(url_params(answer.headers["location"]))
     found.extend(re.findall(r'error_description="([^"]*)"', answer.headers.get("www-authenticate", "")))
     if "html" in answer.headers.get("content-type", ""):
         found.append(html.unescape(answer.text))
@@ -325,7 +325,7 @@ def test_every_entry_is_reproduced_live_and_explained_back(sandbox, entry_id):
 
 
 def test_every_entry_has_exactly_one_reproduction():
-    assert set(errors.REPRODUCERS) == set(BY_ID)
+    assert set(REPRODUCERS) == set(BY_ID)
     with pytest.raises(UnknownError):
         reproduce("no-such-entry", None)  # type: ignore[arg-type]
 

@@ -38,7 +38,7 @@ ADA = "ada@example.com"
 USER_QUERY = "{ user { email } }"
 JWKS_TIMEOUT = 1.0  # the API's jwks_timeout in these tests
 KEYS = {kid: rsa.generate_private_key(public_exponent=65537, key_size=2048) for kid in ("known", "rotated", "unknown")}
-KEY_UNAVAILABLE = {"code": "ExternalServiceError",  # what the API answers (helpers/sandbox/api_auth.api_error_for)
+KEY_UNAVAILABLE = {"code": "ExternalServiceError",  # what the API answers (helpers/sandbox/api/auth.py, api_error_for)
                    "message": "The identity provider's signing keys could not be fetched",
                    "details": {"token": REASONS["key_unavailable"]}}
 

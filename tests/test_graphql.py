@@ -19,7 +19,7 @@ from helpers.graphql import (EntityExistsError, EntityNotFoundError, ExternalSer
                              NotAuthorizedError, TokenExpiredError, UserNotFoundError, ValidationError, as_curl,
                              as_fetch, error_class)
 from helpers.sandbox import launch_sandbox
-from helpers.sandbox.api_seed import DEFAULT_API_FILE
+from helpers.sandbox.api.seed import DEFAULT_API_FILE
 
 USER_QUERY = "{ user { id email } }"
 SIGN_UP = "mutation($user: UserCreateInput!) { userSignUpWithToken(user: $user) { id email } }"

@@ -13,8 +13,8 @@ from joserfc.errors import DecodeError
 from joserfc.jwk import OctKey
 from joserfc.registry import HeaderParameter
 
-from helpers.sandbox.idp_tokens import at_hash
-from helpers.sandbox.seed import SeedError
+from helpers.sandbox.idp.tokens import at_hash
+from helpers.sandbox.idp.seed import SeedError
 from tests.idp_driver import (authorize_params, browser_login, callback_params, forms_of, request_url,
                               social_login)
 

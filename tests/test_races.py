@@ -27,7 +27,7 @@ from typing import Any, Callable
 import pytest
 import requests
 
-from helpers.sandbox.api_store import EntityGone
+from helpers.sandbox.api.records import EntityGone
 from tests.test_load import ROOT, SERVER, Facts
 
 pytestmark = pytest.mark.slow  # races: many concurrent request pairs: `make test-fast` leaves it out

@@ -9,9 +9,9 @@ import json
 import pytest
 import requests
 
-from helpers.errors import explain
+from helpers.catalog import explain
 from helpers.sandbox import launch_sandbox
-from helpers.sandbox.seed import DEFAULT_TENANT_FILE, RotationPolicy, SeedError, load_seed
+from helpers.sandbox.idp.seed import DEFAULT_TENANT_FILE, RotationPolicy, SeedError, load_seed
 from tests.idp_driver import authorize_params, browser_login, callback_params, request_url
 
 ADA = ("ada@example.com", "ada-sandbox-pass")

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers.errors import explain
+from helpers.catalog import explain
 from helpers.sandbox import launch_sandbox, load_seed
 from helpers.sandbox.sample_app_server import SAMPLE_APP_DIR
-from helpers.sandbox.seed import fill_placeholders, origin_of
-from helpers.sandbox.server import bind_loopback
+from helpers.sandbox.idp.seed import fill_placeholders, origin_of
+from helpers.sandbox.common.server import bind_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 STRANGER = "https://evil.example"

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from helpers.sandbox import Clock, launch_sandbox, start_sandbox
-from helpers.sandbox.server import bind_loopback
+from helpers.sandbox.common.server import bind_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_KEYS = {"idp_url", "api_url", "spa_client_id", "m2m_client_id", "m2m_client_secret", "api_audience",
@@ -118,7 +118,7 @@ def test_a_new_sandbox_removes_folders_that_killed_processes_left(tmp_path, monk
     import subprocess
     import sys
 
-    from helpers.sandbox import data_folder
+    from helpers.sandbox.common import data_folder
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(gone.stdout)

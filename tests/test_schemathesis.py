@@ -20,7 +20,7 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from helpers.sandbox import launch_sandbox
-from helpers.sandbox.api_seed import SCHEMA_FILE
+from helpers.sandbox.api.seed import SCHEMA_FILE
 
 pytestmark = pytest.mark.slow  # Schemathesis fuzzes every operation: `make test-fast` leaves it out
 

@@ -8,7 +8,7 @@ import importlib.util
 
 import pytest
 
-from helpers.sandbox.idp_app import SESSION_COOKIE
+from helpers.sandbox.idp.app import SESSION_COOKIE
 from tests.sample_app_driver import record_traffic
 from tests.sdk_pages import ROOT, auth0js_login, back_on, call, require_bundles, sdk_sandbox
 from tests.test_browser_login import _png_size

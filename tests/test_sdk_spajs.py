@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from helpers.sandbox.idp_app import SESSION_COOKIE
+from helpers.sandbox.idp.app import SESSION_COOKIE
 from tests.sample_app_driver import record_traffic
 from tests.sdk_pages import (back_on, call, log_in_on_hosted_page, open_page, require_bundles, sdk_sandbox,
                              spajs_login)

@@ -23,7 +23,7 @@ from helpers.graphql import GraphQLClient, UserNotFoundError
 from helpers.jwks import JwksCache
 from helpers.preflight import preflight
 from helpers.sandbox import SECOND_TENANT_FILE, launch_sandbox
-from helpers.sandbox.seed import AUTH0_PATHS
+from helpers.sandbox.idp.seed import AUTH0_PATHS
 from helpers.tokens import decode_parts
 from helpers.verify import Expectations, verify_token
 
@@ -211,7 +211,7 @@ def test_preflight_of_an_unreachable_provider_reports_problems_and_never_raises(
 
 
 def test_a_seed_with_a_bad_endpoint_path_is_refused(tmp_path):
-    from helpers.sandbox.seed import SeedError, load_seed
+    from helpers.sandbox.idp.seed import SeedError, load_seed
     raw = dict(SECOND, settings={"endpoint_paths": {"token_endpoint": "/absolute/token"}})
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(raw))

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from helpers.errors import _big_note, _stalled_subscription
 from helpers.graphql import (GraphQLClient, InvalidTokenError, NotAuthorizedError, ThrottlingThresholdReachedError,
                              TokenExpiredError, UserNotFoundError)
+from helpers.reproductions.ws import big_note, stalled_subscription
 from helpers.subscriptions import (LEGACY, NOTE_CHANGES, TRANSPORT, SocketClosed, SubscriptionClient, error_from_close,
                                    init_message, start_message, stop_message, ws_url)
 from tests.test_api import SIGN_UP, gql, login, new_user
@@ -311,7 +311,7 @@ def test_a_new_operation_after_exp_closes_the_socket_at_once(sandbox, ada):
 
 def test_a_message_over_the_servers_ceiling_is_refused_by_the_websocket_layer(sandbox, ada):
     """Above WS_MAX_SIZE the frame is refused with 1009 before the API reads it (uvicorn's default is 16 MiB)."""
-    from helpers.sandbox.server import WS_MAX_SIZE
+    from helpers.sandbox.common.server import WS_MAX_SIZE
 
     assert sandbox.api.settings.ws_max_message_bytes < WS_MAX_SIZE
     with raw(sandbox) as ws:
@@ -410,10 +410,10 @@ def test_a_slow_consumer_is_disconnected_with_its_queue_bounded(own_sandbox):
     own_sandbox.api.configure(ws_max_queued_events=2)
     server = own_sandbox.api.subscriptions
     token = login(own_sandbox, "ada@example.com", "ada-sandbox-pass")["id_token"]
-    with _stalled_subscription(own_sandbox, token, "subscription { Notes { node { body } } }") as answers:
+    with stalled_subscription(own_sandbox, token, "subscription { Notes { node { body } } }") as answers:
         queue = next(q for queues in server.events._queues.values() for q in queues)
         for _ in range(60):  # ~900 KB each, never read: kernel buffers fill, then the API's queue
-            _big_note(own_sandbox, token)
+            big_note(own_sandbox, token)
             if queue.overflowed:
                 break
         assert queue.overflowed and queue.high_water <= 2 and len(queue) == 0

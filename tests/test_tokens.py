@@ -6,7 +6,7 @@ from joserfc import jwe
 from joserfc.jwk import OctKey
 
 from helpers.jwe import protected_header
-from helpers.sandbox.keys import KeyRing
+from helpers.sandbox.common.keys import KeyRing
 from helpers.tokens import NotAJwt, anatomy_html, audiences, b64url_decode, claim_dictionary, compare, decode_parts, explain, kind_of, readable_time
 
 KEYS = KeyRing()

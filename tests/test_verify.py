@@ -7,7 +7,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from helpers.sandbox.keys import KeyRing
+from helpers.sandbox.common.keys import KeyRing
 from helpers.verify import REASONS, Expectations, TokenRejected, verify_token
 
 ISS, CID, NOW = "http://localhost:9999/", "client-1", 1_800_000_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.endpoints import API, USERINFO, EndpointAnswer
-from helpers.sandbox.keys import KeyRing
+from helpers.sandbox.common.keys import KeyRing
 from helpers.widgets import (as_text, error_explorer, flow_stepper, graphql_playground, token_inspector,
                              token_to_endpoint)
 

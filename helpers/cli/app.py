@@ -14,8 +14,9 @@ import time
 from typing import Any, Callable, NoReturn, TextIO
 
 from . import text
+from ..catalog import CatalogEntry, UnknownError, entries, explain
 from ..doctor import diagnose
-from ..errors import CatalogEntry, UnknownError, entries, explain
+from ..exceptions import CliError
 from ..jwks import JwksCache, discovered_jwks_uri
 from ..sandbox import __main__ as sandbox_main
 from ..tokens import NotAJwt, decode_parts, kind_of
@@ -27,14 +28,6 @@ API_TOKEN_ENV = "AUTH_FLOWS_LAB_API_TOKEN"
 MAX_INPUT = 1_000_000  # characters read from stdin at most
 # Refusals the API reports under another code than InvalidTokenError: verifier code -> catalog id
 API_ROW_OF = {"key_unavailable": "api-jwks-unavailable"}
-
-
-class CliError(Exception):
-    """A failure the user can act on: one line on stderr and exit status ``status``."""
-
-    def __init__(self, message: str, status: int = text.CAUSE_FOUND) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class Parser(argparse.ArgumentParser):

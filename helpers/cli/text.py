@@ -10,7 +10,7 @@ import textwrap
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..errors import CatalogEntry
+from ..catalog import CatalogEntry
 from ..tokens import TokenParts, readable_time
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ..errors import UnknownError, explain
+from ..catalog import UnknownError, explain
 from .facts import NEED_ADMIN, Facts, build_finding
 from .reads import Place, read_users, short
 from .report import Finding
@@ -232,6 +232,6 @@ def check_api_answer(facts: Facts) -> Finding:
         entry = explain(error)
         cause, fix = f" Catalog {entry.id}: {entry.cause}", entry.fix
     except UnknownError:
-        cause, fix = "", "Look the code up with helpers.errors.search(...)."
+        cause, fix = "", "Look the code up with helpers.catalog.search(...)."
     return build_finding("api_answer", "problem", f"{error.code or 'GraphQL error'}: {short(error.message, 100)}",
                          f"The API answered {answer.summary()}.{cause}", fix)

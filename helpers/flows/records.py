@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ..exceptions import FlowError
+
 TIMEOUT = 10.0
 SECRET_FIELDS = ("client_secret", "password", "code_verifier")
 TOKEN_FIELDS = ("access_token", "id_token", "refresh_token")
@@ -69,17 +71,6 @@ class TokenSet:
     scope: str | None = None
     raw: dict[str, Any] | None = None
     exchange: HttpExchange | None = None
-
-
-class FlowError(Exception):
-    """An OAuth error answer or error redirect: ``status``, ``error``, ``description`` and the ``exchange``."""
-
-    def __init__(self, status: int | None, error: str, description: str, exchange: HttpExchange | None = None) -> None:
-        super().__init__(f"{error}: {description}")
-        self.status = status
-        self.error = error
-        self.description = description
-        self.exchange = exchange
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,17 @@ sample single-page app served on an origin of its own.
 >>> sandbox.sample_app_url           # open it in a browser: log in, renew silently, log out
 >>> sandbox.clock.advance(3600)      # every token is an hour older
 >>> sandbox.stop()
+
+One folder per server: ``idp/`` (the identity provider) and ``api/`` (the GraphQL API) never import each other and
+both stand on ``common/`` (clock, keys, CORS, request limits, seed files, the background server). ``runner`` starts
+them and is the :class:`Sandbox` handle; ``sample_app_server`` serves the sample app. Import contracts in
+``pyproject.toml`` keep these arrows true.
 """
-from .clock import Clock
-from .idp_app import IdentityProvider, create_idp_app, issuer_for
-from .keys import KeyRing
+from .common.clock import Clock
+from .common.keys import KeyRing
+from .idp.app import IdentityProvider, create_idp_app, issuer_for
+from .idp.seed import DEFAULT_TENANT_FILE, SECOND_TENANT_FILE, Seed, load_seed
 from .runner import Sandbox, launch_sandbox, start_sandbox
-from .seed import DEFAULT_TENANT_FILE, SECOND_TENANT_FILE, Seed, load_seed
 
 __all__ = [
     "DEFAULT_TENANT_FILE",

@@ -12,9 +12,9 @@ import signal
 import sys
 import threading
 
+from .common.server import PortInUse
+from .idp.seed import DEFAULT_TENANT_FILE, SeedError
 from .runner import start_sandbox
-from .seed import DEFAULT_TENANT_FILE, SeedError
-from .server import PortInUse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

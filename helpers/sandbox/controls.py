@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from .api_seed import MASTER, SELF_SIGNUP_MODES, ApiSettings
+from .api.seed import MASTER, SELF_SIGNUP_MODES, ApiSettings
 
 if TYPE_CHECKING:
     from helpers.jwks import JwksCache
 
-    from .api_app import GraphQLApi
-    from .idp_app import IdentityProvider
-    from .server import BackgroundServer
+    from .api.core import GraphQLApi
+    from .common.server import BackgroundServer
+    from .idp.provider import IdentityProvider
 
 SETTING_NAMES = frozenset(f.name for f in fields(ApiSettings))
 

@@ -8,19 +8,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api_app import GraphQLApi, create_api_app
-from .api_seed import DEFAULT_API_FILE, load_api_seed, trusted_profile
-from .clock import Clock
+from .api.app import GraphQLApi, create_api_app
+from .api.records import EntityExists, new_id
+from .api.seed import DEFAULT_API_FILE, MASTER, SELF_SIGNUP_MODES, AuthProfileSeed, load_api_seed, trusted_profile
+from .api.store import EnvironmentDb
+from .common.clock import Clock
+from .common.data_folder import temporary_data_folder
+from .common.keys import KeyRing
+from .common.server import BackgroundServer
 from .controls import SandboxControls
-from .data_folder import temporary_data_folder
-from .idp_app import IdentityProvider, create_idp_app, issuer_for
-from .keys import KeyRing
+from .idp.app import IdentityProvider, create_idp_app, issuer_for
+from .idp.seed import DEFAULT_TENANT_FILE, RotationPolicy, load_seed
 from .sample_app_server import create_sample_app, sample_app_config
-from .seed import DEFAULT_TENANT_FILE, RotationPolicy, load_seed
-from .server import BackgroundServer
-
-from .api_seed import MASTER, SELF_SIGNUP_MODES, AuthProfileSeed  # the workspace controls (lesson 11)
-from .api_store import EntityExists, EnvironmentDb, new_id
 
 _lock = threading.Lock()
 _running: "Sandbox | None" = None  # the one sandbox of this kernel, reused by start_sandbox()

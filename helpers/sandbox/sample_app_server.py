@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .seed import origin_of
+from .common.seed_files import origin_of
 
 SAMPLE_APP_DIR = Path(__file__).with_name("sample_app")
 PAGES = ("/", "/callback")  # the app's two addresses: home, and where the identity provider sends the user back

@@ -16,13 +16,10 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from .clock import Clock
+from ..common.clock import Clock
+from .records import Login
 from .seed import RotationPolicy
-
-if TYPE_CHECKING:  # the store holds this module's tokens: no import back at run time
-    from .idp_store import Login
 
 
 class RefreshRefused(Exception):

@@ -1,7 +1,6 @@
 """The identity provider's RSA signing keys: sign with the current key, publish current and next."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import threading
@@ -12,6 +11,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from jwt.utils import base64url_encode
 
 ALGORITHM = "RS256"
 KEY_SIZE = 2048
@@ -60,7 +60,7 @@ def _thumbprint(public_key: RSAPublicKey) -> str:
     """RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key."""
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public_key))
     canonical = json.dumps({"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    return base64url_encode(hashlib.sha256(canonical.encode()).digest()).decode()
 
 
 class KeyRing:

@@ -20,14 +20,15 @@ from typing import Any
 
 import jwt
 
-from ..jwe import protected_header
-from ..jwks import JwksCache, discovered_jwks_uri
-from ..verify import REASONS, Expectations, TokenRejected, verify_token
-from .api_errors import ENCRYPTED_TOKEN, ApiError, RequestRejected, invalid_token, token_expired
-from .api_permissions import Caller
-from .api_seed import ApiSettings
-from .api_store import AuthProfile, EnvironmentDb
-from .clock import Clock
+from ...jwe import protected_header
+from ...jwks import JwksCache, discovered_jwks_uri
+from ...verify import REASONS, Expectations, TokenRejected, verify_token
+from ..common.clock import Clock
+from .errors import ENCRYPTED_TOKEN, ApiError, RequestRejected, invalid_token, token_expired
+from .permissions import Caller
+from .records import AuthProfile
+from .seed import ApiSettings
+from .store import EnvironmentDb
 
 MAX_HEADER = 8192
 

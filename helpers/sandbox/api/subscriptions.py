@@ -12,7 +12,7 @@ Two protocols, chosen by the ``Sec-WebSocket-Protocol`` the client offers:
 Addressing is the HTTP API's: ``ws://host/<workspaceId>[_<environment>]``, or ``ws://host/`` with
 ``workspaceId`` (and ``environmentName``) in the ``connection_init`` payload, as 8base's SDK sends
 ``{token, workspaceId, ...}``. The ``token`` of that payload goes through the same
-:class:`~helpers.sandbox.api_auth.Authenticator` as an ``Authorization`` header (no token: Guest), and
+:class:`~helpers.sandbox.api.auth.Authenticator` as an ``Authorization`` header (no token: Guest), and
 again at every new operation, so roles and expiry are as fresh as on HTTP.
 
 Sandbox behaviour (8base documents none of it; the names are *sandbox wording*):
@@ -34,76 +34,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
-from graphql import (DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, OperationType, execute,
-                     get_operation_ast, validate)
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql import DocumentNode, execute
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .api_auth import Authenticator
-from .api_errors import ApiError, RequestRejected, invalid_token, user_absent, workspace_not_found
-from .api_events import EventQueue, NoteEvent, NoteEvents
-from .api_permissions import Caller, note_matches, require, rule
-from .api_resolvers import Context, reaches_note
-from .api_seed import MASTER
-from .api_store import EnvironmentDb
-
-if TYPE_CHECKING:
-    from .api_app import GraphQLApi
-
-LEGACY = "graphql-ws"
-TRANSPORT = "graphql-transport-ws"
-PROTOCOLS = (TRANSPORT, LEGACY)
-EXPIRY_POLL = 0.2  # seconds between checks of the sandbox clock against an open socket's token
-CLOSE_TIMEOUT = 5.0  # seconds to write a close frame to a client that may not read
-MAX_ID = 128
-
-# close codes: graphql-transport-ws's 44xx where it has one, RFC 6455's otherwise
-NORMAL = 1000
-POLICY_VIOLATION = 1008  # a subscriber too slow to keep up
-TRY_AGAIN_LATER = 1013  # too many open sockets
-BAD_REQUEST = 4400
-UNAUTHORIZED = 4401  # an operation before connection_init
-FORBIDDEN = 4403  # the token (or workspace) was refused at connect, or the token expired on the open socket
-INIT_TIMEOUT = 4408
-DUPLICATE_ID = 4409
-TOO_MANY_INITS = 4429
-INTERNAL = 4500
-INTERNAL_ERROR = "InternalError"
-
-
-class Close(Exception):
-    """Close the socket with ``code``, telling the client ``error``."""
-
-    def __init__(self, code: int, error: ApiError | None) -> None:
-        super().__init__(error.message if error else "closed")
-        self.code = code
-        self.error = error
-
-
-def bad_message(reason: str) -> Close:
-    return Close(BAD_REQUEST, ApiError("InvalidArgumentError", "Invalid message", {"message": reason}))
-
-
-def internal_error() -> Close:
-    """A bug of the sandbox, closed cleanly. Like api_app's ``InternalError``, no input reaches it on purpose."""
-    return Close(INTERNAL, ApiError(INTERNAL_ERROR, "Internal error"))
-
-
-def token_expired_on_socket() -> ApiError:
-    """8base's expiry error, with a detail saying it happened on an open socket."""
-    return ApiError("TokenExpiredError", "Token expired",
-                    {"subscription": "The token expired while the socket was open; reconnect with a renewed token."})
+from .auth import Authenticator
+from .core import GraphQLApi, format_error
+from .errors import ApiError, RequestRejected, invalid_token, workspace_not_found
+from .events import EventQueue, NoteEvent, NoteEvents
+from .permissions import Caller, note_matches, rule
+from .resolvers import Context, reaches_note
+from .seed import MASTER
+from .store import EnvironmentDb
+from .ws_protocol import (CLOSE_TIMEOUT, DUPLICATE_ID, EXPIRY_POLL, FORBIDDEN, INIT_TIMEOUT, LEGACY, NORMAL,
+                          POLICY_VIOLATION, PROTOCOLS, TOO_MANY_INITS, TRANSPORT, TRY_AGAIN_LATER, UNAUTHORIZED, Close,
+                          Invalid, bad_message, close_reason, error_object, event_payload, internal_error, operation_id,
+                          prepare_operation, token_expired_on_socket)
 
 
 class SubscriptionServer:
-    """The WebSocket endpoint of one :class:`~helpers.sandbox.api_app.GraphQLApi`."""
+    """The WebSocket endpoint of one :class:`~helpers.sandbox.api.core.GraphQLApi`."""
 
-    def __init__(self, api: "GraphQLApi", error_formatter: Callable[[GraphQLError], dict[str, Any]]) -> None:
+    def __init__(self, api: GraphQLApi) -> None:
         self.api = api
-        self.format_error = error_formatter
         self.events = NoteEvents(api.data)
         self._sockets: dict[str, int] = {}  # open sockets per client address (touched only on the event loop)
 
@@ -191,8 +146,8 @@ class Connection:
             async with asyncio.timeout(CLOSE_TIMEOUT):
                 if error is not None:
                     if self.protocol == LEGACY:
-                        await self._send({"type": "connection_error", "payload": _error_object(error)})
-                    reason = _close_reason(error)
+                        await self._send({"type": "connection_error", "payload": error_object(error)})
+                    reason = close_reason(error)
                 if self.websocket.application_state != WebSocketState.DISCONNECTED:
                     await self.websocket.close(code=code, reason=reason)
         except (TimeoutError, RuntimeError, WebSocketDisconnect, OSError):
@@ -320,14 +275,14 @@ class Connection:
         elif kind == ("subscribe" if self.protocol == TRANSPORT else "start"):
             await self._start(message)
         elif kind == ("complete" if self.protocol == TRANSPORT else "stop"):
-            self._stop(_operation_id(message))
+            self._stop(operation_id(message))
         elif self.protocol == LEGACY and kind == "connection_terminate":
             raise Close(NORMAL, None)
         else:
             raise bad_message(f"Unknown message type for {self.protocol}.")
 
     async def _start(self, message: dict[str, Any]) -> None:
-        op_id = _operation_id(message)
+        op_id = operation_id(message)
         if op_id in self.operations:
             raise Close(DUPLICATE_ID, ApiError("InvalidArgumentError", "An operation with this id is already running",
                                                {"id": "Give each running operation its own id."}))
@@ -338,55 +293,17 @@ class Connection:
             raise bad_message("The payload needs a query string, and variables as an object.")
         self.caller = await self._identify()  # every new operation: the verifier again, and fresh roles
         try:
-            started = self._prepare(payload)
+            started = prepare_operation(self.api, self.settings, self.caller, payload, len(self.operations))
         except ApiError as error:
-            await self._send_error(op_id, [_error_object(error)])
+            await self._send_error(op_id, [error_object(error)])
             return
-        except _Invalid as invalid:
+        except Invalid as invalid:
             await self._send_error(op_id, invalid.errors)
             return
         queue = EventQueue(asyncio.get_running_loop(), self.settings.ws_max_queued_events, self._too_slow)
         self.server.events.attach(self.db, queue)  # type: ignore[arg-type]
         task = asyncio.create_task(self._deliver(op_id, queue, *started))
         self.operations[op_id] = (task, queue)
-
-    def _prepare(self, payload: dict[str, Any]) -> tuple[DocumentNode, dict[str, Any], Any, dict[str, Any]]:
-        """(document, coerced variables, operation name, the ``filter`` argument) or an error."""
-        if len(self.operations) >= self.settings.ws_max_operations_per_socket:
-            limit = self.settings.ws_max_operations_per_socket
-            raise ApiError("ThrottlingThresholdReachedError", "Too many subscriptions on this socket",
-                           {"operations": f"At most {limit} running subscriptions per socket; stop one first."})
-        try:
-            document, _ = self.api.document(payload["query"])
-        except RequestRejected as rejected:
-            raise rejected.error from None
-        except GraphQLError as error:
-            raise _Invalid([self.server.format_error(error)]) from None
-        errors = validate(self.api.schema, document)
-        if errors:
-            raise _Invalid([self.server.format_error(e) for e in errors[:5]])
-        operation = get_operation_ast(document, payload.get("operationName"))
-        if operation is None:
-            raise ApiError("InvalidArgumentError", "Send one operation, or name it with operationName",
-                           {"operationName": "The document has several operations."})
-        if operation.operation != OperationType.SUBSCRIPTION:
-            raise ApiError("InvalidArgumentError", "Only subscriptions are served over WebSocket",
-                           {"query": "Send queries and mutations with POST to the HTTP endpoint."})
-        variables = payload.get("variables") or {}
-        coerced = get_variable_values(self.api.schema, operation.variable_definitions or (), variables,
-                                      max_errors=5)
-        if isinstance(coerced, list):
-            raise _Invalid([self.server.format_error(e) for e in coerced])
-        if self.caller.kind == "unregistered":  # type: ignore[union-attr]
-            raise user_absent()
-        require(self.caller, "Notes", "read")  # type: ignore[arg-type]
-        field = _root_field(operation)
-        definition = self.api.schema.subscription_type.fields.get(field.name.value)  # type: ignore[union-attr]
-        if definition is None:
-            raise ApiError("InvalidArgumentError", "Only subscriptions are served over WebSocket",
-                           {"query": "Subscribe to a field of the Subscription type."})
-        arguments = get_argument_values(definition, field, coerced)
-        return document, variables, payload.get("operationName"), arguments.get("filter") or {}
 
     def _stop(self, op_id: str) -> None:
         running = self.operations.pop(op_id, None)
@@ -435,46 +352,13 @@ class Connection:
         if not reaches_note(context, rule(caller, "Notes", "read"), note) or (
                 node_filter and not note_matches(note, node_filter, caller, db)):
             return None
-        result = execute(self.api.schema, document, root_value={"Notes": _payload(event)},
+        result = execute(self.api.schema, document, root_value={"Notes": event_payload(event)},
                          context_value=context, variable_values=variables, operation_name=operation_name)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
-            body["errors"] = [self.server.format_error(e) for e in result.errors]
+            body["errors"] = [format_error(e) for e in result.errors]
         return body
 
     async def _send_error(self, op_id: str, errors: list[dict[str, Any]]) -> None:
         payload: Any = errors if self.protocol == TRANSPORT else errors[0]
         await self._send({"type": "error", "id": op_id, "payload": payload})
-
-
-class _Invalid(Exception):
-    """GraphQL errors (syntax, validation, variables) of an operation, already formatted."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        super().__init__("invalid operation")
-        self.errors = errors
-
-
-def _operation_id(message: dict[str, Any]) -> str:
-    op_id = message.get("id")
-    if not isinstance(op_id, str) or not op_id or len(op_id) > MAX_ID:
-        raise bad_message(f"An operation id is a non-empty string of at most {MAX_ID} characters.")
-    return op_id
-
-
-def _root_field(operation: OperationDefinitionNode) -> FieldNode:
-    return next(s for s in operation.selection_set.selections if isinstance(s, FieldNode))
-
-
-def _payload(event: NoteEvent) -> dict[str, Any]:
-    return {"mutation": event.mutation, "node": event.note, "updatedFields": event.updated_fields,
-            "previousValues": event.previous}
-
-
-def _error_object(error: ApiError) -> dict[str, Any]:
-    return {"message": error.message, "code": error.code, "details": error.details}
-
-
-def _close_reason(error: ApiError) -> str:
-    """``<code>: <message>``, within the 123 bytes a close reason may carry."""
-    return f"{error.code}: {error.message}".encode()[:123].decode("utf-8", "ignore")

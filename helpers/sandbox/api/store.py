@@ -1,20 +1,19 @@
-"""The sandbox API's data: one SQLite database per workspace environment, as 8base keeps them apart."""
+"""The sandbox API's data: one SQLite database per workspace environment, as 8base keeps them apart (records in
+:mod:`~helpers.sandbox.api.records`, the databases of all workspaces in :mod:`~helpers.sandbox.api.workspaces`)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import sqlite3
-import string
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from ..verify import issuer_of_profile_domain
-from .api_seed import ApiSeed, AuthProfileSeed, WorkspaceSeed
-from .clock import Clock
+from ..common.clock import Clock
+from .records import (ApiTokenRecord, AuthProfile, EntityExists, EntityGone, NoteListener, NoteRecord, Role,
+                      UserRecord, new_id, profile_of, role_of, token_hash, user_of)
+from .seed import ApiSeed, AuthProfileSeed, WorkspaceSeed
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,86 +40,6 @@ CREATE TABLE IF NOT EXISTS notes (
   id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT, created_by TEXT REFERENCES users(id),
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 """
-_ID_ALPHABET = string.ascii_lowercase + string.digits
-
-
-def new_id() -> str:
-    """An 8base-looking record id (25 characters, starting with ``c``)."""
-    return "c" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
-
-
-def token_hash(token: str) -> str:
-    """API tokens are stored only as a hash: the value is shown once, at creation."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Role:
-    id: str
-    name: str
-    description: str
-    permissions: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class UserRecord:
-    id: str
-    email: str
-    first_name: str | None
-    last_name: str | None
-    status: str
-    created_at: str
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class ApiTokenRecord:
-    id: str
-    name: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class AuthProfile:
-    id: str
-    name: str
-    type: str
-    domain: str
-    client_id: str
-    audiences: tuple[str, ...]
-    self_signup: str
-    email_domains: tuple[str, ...]
-
-    @property
-    def issuer(self) -> str:
-        """The issuer this profile trusts (:func:`helpers.verify.issuer_of_profile_domain`)."""
-        return issuer_of_profile_domain(self.domain)
-
-    @property
-    def accepted_audiences(self) -> tuple[str, ...]:
-        return (self.client_id, *self.audiences)
-
-
-@dataclass(frozen=True)
-class NoteRecord:
-    id: str
-    title: str
-    body: str | None
-    created_by: str | None
-    created_at: str
-    updated_at: str
-
-
-class EntityExists(Exception):
-    """A unique value (a user's email) is taken."""
-
-
-class EntityGone(Exception):
-    """A row a write refers to (the note's author) no longer exists: it was deleted by a racing request."""
-
-
-NoteListener = Callable[[str, NoteRecord, "NoteRecord | None"], None]
-"""Called as ``listener(mutation, note, previous)`` after a note is created, updated or deleted."""
 
 
 class EnvironmentDb:
@@ -232,26 +151,26 @@ class EnvironmentDb:
 
     # ------------------------------------------------------------------ roles
     def roles(self) -> list[Role]:
-        return [_role(r) for r in self._rows("SELECT * FROM roles ORDER BY rowid")]
+        return [role_of(r) for r in self._rows("SELECT * FROM roles ORDER BY rowid")]
 
     def roles_of_user(self, user_id: str) -> list[Role]:
-        return list(self._remember(("roles_of_user", user_id), lambda: [_role(r) for r in self._rows(
+        return list(self._remember(("roles_of_user", user_id), lambda: [role_of(r) for r in self._rows(
             "SELECT roles.* FROM roles JOIN user_roles ON roles.id = role_id WHERE user_id = ? ORDER BY roles.rowid",
             user_id)]))
 
     def roles_of_token(self, token_id: str) -> list[Role]:
-        return [_role(r) for r in self._rows(
+        return [role_of(r) for r in self._rows(
             "SELECT roles.* FROM roles JOIN api_token_roles ON roles.id = role_id WHERE token_id = ? "
             "ORDER BY roles.rowid", token_id)]
 
     def roles_of_profile(self, profile_id: str) -> list[Role]:
-        return [_role(r) for r in self._rows(
+        return [role_of(r) for r in self._rows(
             "SELECT roles.* FROM roles JOIN auth_profile_roles ON roles.id = role_id WHERE profile_id = ? "
             "ORDER BY roles.rowid", profile_id)]
 
     def role_named(self, name: str) -> Role | None:
         rows = self._rows("SELECT * FROM roles WHERE name = ?", name)
-        return _role(rows[0]) if rows else None
+        return role_of(rows[0]) if rows else None
 
     def create_role(self, name: str, description: str, permissions: dict[str, Any]) -> Role:
         """A new role of this environment (a role's name is unique)."""
@@ -268,17 +187,17 @@ class EnvironmentDb:
             self._link_roles(db, "user_roles", user_id, [role_name])
 
     def users_with_role(self, role_id: str) -> list[UserRecord]:
-        return [_user(r) for r in self._rows(
+        return [user_of(r) for r in self._rows(
             "SELECT users.* FROM users JOIN user_roles ON users.id = user_id WHERE role_id = ? ORDER BY users.rowid",
             role_id)]
 
     # ------------------------------------------------------------------ users
     def users(self) -> list[UserRecord]:
-        return [_user(r) for r in self._rows("SELECT * FROM users ORDER BY rowid")]
+        return [user_of(r) for r in self._rows("SELECT * FROM users ORDER BY rowid")]
 
     def user(self, user_id: str) -> UserRecord | None:
         rows = self._rows("SELECT * FROM users WHERE id = ?", user_id)
-        return _user(rows[0]) if rows else None
+        return user_of(rows[0]) if rows else None
 
     def user_by_email(self, email: str, case_sensitive: bool) -> UserRecord | None:
         sql = "SELECT * FROM users WHERE email = ?" if case_sensitive else \
@@ -286,7 +205,7 @@ class EnvironmentDb:
 
         def read() -> UserRecord | None:
             rows = self._rows(sql, email)
-            return _user(rows[0]) if rows else None
+            return user_of(rows[0]) if rows else None
         return self._remember(("user_by_email", email, case_sensitive), read)
 
     def create_user(self, email: str, first_name: str | None, last_name: str | None,
@@ -295,7 +214,7 @@ class EnvironmentDb:
             if db.execute("SELECT 1 FROM users WHERE email = ?", (email,)).fetchone():
                 raise EntityExists(email)
             user_id = self._insert_user(db, email, first_name, last_name, role_names)
-            return _user(db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
+            return user_of(db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone())
 
     def _insert_user(self, db: sqlite3.Connection, email: str, first_name: str | None, last_name: str | None,
                      role_names: Any, user_id: str | None = None) -> str:
@@ -339,7 +258,7 @@ class EnvironmentDb:
     # ------------------------------------------------------------------ authentication profiles
     def auth_profiles(self) -> list[AuthProfile]:
         return list(self._remember(("auth_profiles",), lambda: [
-            _profile(r) for r in self._rows("SELECT * FROM auth_profiles ORDER BY position")]))
+            profile_of(r) for r in self._rows("SELECT * FROM auth_profiles ORDER BY position")]))
 
     def add_auth_profile(self, profile: AuthProfileSeed) -> None:
         """Add (or replace) an Authentication Profile after the seed, with its roles for new users."""
@@ -423,45 +342,3 @@ class _Transaction:
         finally:
             self.owner._writes += 1
             self.owner._lock.release()
-
-
-def _role(row: sqlite3.Row) -> Role:
-    return Role(row["id"], row["name"], row["description"] or "", json.loads(row["permissions"]))
-
-
-def _user(row: sqlite3.Row) -> UserRecord:
-    return UserRecord(row["id"], row["email"], row["first_name"], row["last_name"], row["status"],
-                      row["created_at"], row["updated_at"])
-
-
-def _profile(row: sqlite3.Row) -> AuthProfile:
-    return AuthProfile(row["id"], row["name"], row["type"], row["domain"], row["client_id"],
-                       tuple(json.loads(row["audiences"])), row["self_signup"], tuple(json.loads(row["email_domains"])))
-
-
-class ApiData:
-    """Every environment database of every workspace, under one folder."""
-
-    def __init__(self, seed: ApiSeed, folder: Path, clock: Clock) -> None:
-        self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._databases: dict[tuple[str, str], EnvironmentDb] = {}
-        for workspace in seed.workspaces.values():
-            for environment in workspace.environments:
-                db = EnvironmentDb(folder / f"{workspace.id}__{environment}.sqlite3", clock)
-                db.seed(seed, workspace, environment)
-                self._databases[(workspace.id, environment.lower())] = db
-
-    def database(self, workspace_id: str, environment: str) -> EnvironmentDb | None:
-        """The database of a workspace environment (environment names are case-insensitive)."""
-        return self._databases.get((workspace_id, environment.lower()))
-
-    def has_workspace(self, workspace_id: str) -> bool:
-        return any(ws == workspace_id for ws, _ in self._databases)
-
-    def __iter__(self) -> Iterator[EnvironmentDb]:
-        return iter(self._databases.values())
-
-    def close(self) -> None:
-        for db in self._databases.values():
-            db.close()

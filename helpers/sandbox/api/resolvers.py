@@ -1,6 +1,6 @@
 """Resolvers of the sandbox GraphQL API (schema: data/sandbox/schema.graphql).
 
-Every resolver reads the :class:`~helpers.sandbox.api_permissions.Caller` from the context and
+Every resolver reads the :class:`~helpers.sandbox.api.permissions.Caller` from the context and
 applies the caller's roles: table actions, row filters, field flags.
 """
 from __future__ import annotations
@@ -12,11 +12,12 @@ from typing import Any
 from ariadne import MutationType, ObjectType, QueryType, ScalarType, load_schema_from_path, make_executable_schema
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
-from .api_errors import ApiError, not_authorized, user_absent
-from .api_permissions import (Caller, Rule, note_matches, permission_items, require, require_custom, rule,
+from .errors import ApiError, not_authorized, user_absent
+from .permissions import (Caller, Rule, note_matches, permission_items, require, require_custom, rule,
                               user_matches)
-from .api_seed import SCHEMA_FILE, ApiSettings
-from .api_store import EntityExists, EntityGone, EnvironmentDb, NoteRecord, Role, UserRecord
+from .records import EntityExists, EntityGone, NoteRecord, Role, UserRecord
+from .seed import SCHEMA_FILE, ApiSettings
+from .store import EnvironmentDb
 
 query = QueryType()
 mutation = MutationType()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .seed import DATA_DIR, SeedError, fill_placeholders
+from ..common.seed_files import DATA_DIR, SeedError, fill_placeholders
 
 DEFAULT_API_FILE = DATA_DIR / "api.json"
 SCHEMA_FILE = DATA_DIR / "schema.graphql"

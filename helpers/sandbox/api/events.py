@@ -1,6 +1,6 @@
 """Note changes fanned out to open subscriptions, one bounded queue per subscription.
 
-An :class:`~helpers.sandbox.api_store.EnvironmentDb` calls its note listeners in commit order, under its
+An :class:`~helpers.sandbox.api.store.EnvironmentDb` calls its note listeners in commit order, under its
 write lock, from whatever thread wrote. :class:`NoteEvents` hands each change to the queues of that
 database's subscriptions with ``loop.call_soon_threadsafe``, so every subscription sees the changes in
 commit order, each once. A queue holds at most ``limit`` events: a subscriber that falls further behind
@@ -14,7 +14,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .api_store import EnvironmentDb, NoteRecord
+from .records import NoteRecord
+from .store import EnvironmentDb
 
 NOTE_COLUMNS = {"title": "title", "body": "body"}
 

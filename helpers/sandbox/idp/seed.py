@@ -2,24 +2,18 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "sandbox"
+from ..common.seed_files import DATA_DIR, SeedError, fill_placeholders, origin_of
+
 DEFAULT_TENANT_FILE = DATA_DIR / "tenant.json"
 SECOND_TENANT_FILE = DATA_DIR / "second-tenant.json"  # another provider: other clients, users and endpoint paths
 
 PASSWORD_REALM_GRANT = "http://auth0.com/oauth/grant-type/password-realm"
 DATABASE_STRATEGY = "auth0"
-PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 USERINFO_TOKEN_FORMATS = ("jwe", "opaque")
-
-
-class SeedError(ValueError):
-    """The seed file is missing something or contradicts itself."""
 
 
 @dataclass(frozen=True)
@@ -197,29 +191,6 @@ class Seed:
             if grant.client_id == client_id and grant.audience == audience:
                 return grant
         return None
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host:port`` of a URL: what a browser sends as ``Origin``."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def fill_placeholders(value: Any, facts: dict[str, str]) -> Any:
-    """Replace ``{name}`` placeholders with facts of the running sandbox (ports are only known at start).
-
-    A list item that still holds a placeholder (a fact this start did not provide) is left out.
-    """
-    if isinstance(value, str):
-        for name, fact in facts.items():
-            value = value.replace("{" + name + "}", fact)
-        return value
-    if isinstance(value, list):
-        filled = [fill_placeholders(v, facts) for v in value]
-        return [v for v in filled if not (isinstance(v, str) and PLACEHOLDER.search(v))]
-    if isinstance(value, dict):
-        return {k: fill_placeholders(v, facts) for k, v in value.items()}
-    return value
 
 
 def _record(cls: type, raw: dict[str, Any], where: str) -> Any:

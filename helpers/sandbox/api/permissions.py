@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-from .api_errors import not_authorized
-from .api_store import AuthProfile, EnvironmentDb, NoteRecord, Role, UserRecord
+from .errors import not_authorized
+from .records import AuthProfile, NoteRecord, Role, UserRecord
+from .store import EnvironmentDb
 
 CallerKind = Literal["guest", "user", "api_token", "unregistered"]
 USER_FIELDS = {"id": "id", "email": "email", "firstName": "first_name", "lastName": "last_name"}

@@ -1,7 +1,6 @@
 """Minting tokens shaped like Auth0's: ID tokens, access tokens (JWT, encrypted JWE or opaque) and their claims."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -12,20 +11,21 @@ from joserfc import jwe
 from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 from joserfc.registry import HeaderParameter
+from jwt.utils import base64url_encode
 
-from .clock import Clock
-from .idp_store import IdpStore, Login
-from .keys import KeyRing
+from ..common.clock import Clock
+from ..common.keys import KeyRing
+from .records import Login
 from .seed import Seed, User
+from .store import IdpStore
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
-PROFILE_CLAIMS = ("name", "given_name", "family_name", "nickname", "picture", "locale", "updated_at")
 
 
 def at_hash(access_token: str) -> str:
     """OIDC Core §3.1.3.6: base64url of the left half of SHA-256 of the access token."""
     digest = hashlib.sha256(access_token.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+    return base64url_encode(digest[:16]).decode()
 
 
 def picture_for(user: User) -> str:
