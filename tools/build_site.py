@@ -34,6 +34,11 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
+if __package__ in (None, ""):  # run as a script (python tools/build_site.py): the repository root is not on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools.site_widgets import (HTML_MANAGER_DIST, WIDGET_STATE_MIME, WIDGET_VIEW_MIME,  # noqa: E402,F401
+                                copy_widget_manager, saved_widget_models, with_saved_widgets)
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 DOCS = ROOT / "docs"
@@ -45,10 +50,6 @@ DEFAULT_OUT = ROOT / "build" / "site"
 MARKER = ".auth-flows-lab-site"
 """A file in every built site, so a rebuild only ever deletes a folder this script made."""
 
-HTML_MANAGER_DIST = ROOT / "node_modules" / "@jupyter-widgets" / "html-manager" / "dist"
-WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
-FONT_SUFFIXES = {".woff2", ".woff", ".ttf", ".eot", ".svg"}
 LESSON_NAME = re.compile(r"^(\d\d)-[a-z0-9-]+\.ipynb$")
 REPOSITORY_FILES = "repository"  # the site's folder for repository files a lesson links to (.env.example, ...)
 RELATIVE_HREF = re.compile(r'href="(?![a-zA-Z][a-zA-Z0-9+.-]*:|#|/)([^"#?]+)(#[^"]*)?"')
@@ -133,47 +134,6 @@ def page_links(page: Page, pages: list[Page]) -> list[dict[str, str]]:
 
 
 # --------------------------------------------------------------------------------------- notebook to page
-
-WIDGET_NOTE = ("An interactive widget: it works when you run the notebook (JupyterLab, or Binder). "
-               "What it showed when the lesson was saved, as text:")
-
-
-def saved_widget_models(notebook: nbformat.NotebookNode) -> set[str]:
-    """The ids of the widget models whose state the notebook saved when it ran (its ``widgets`` metadata)."""
-    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {})
-    return set(state.get("state", {})) if state.get("version_major") == 2 else set()
-
-
-def with_saved_widgets(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy where each widget output whose state was saved stays a widget view (the page's html-manager draws
-    it from that state, no kernel needed); any other widget output shows its text/plain under a note."""
-    notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
-    saved = saved_widget_models(notebook)
-    if not saved:
-        notebook.metadata.pop("widgets", None)
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if WIDGET_VIEW_MIME not in data or data[WIDGET_VIEW_MIME].get("model_id") in saved:
-                continue
-            data.pop(WIDGET_VIEW_MIME)
-            if "text/plain" in data:
-                data["text/html"] = (f'<div class="widget-fallback"><p>{WIDGET_NOTE}</p>'
-                                     f'<pre>{html.escape(data["text/plain"], quote=False)}</pre></div>')
-    return notebook
-
-
-def copy_widget_manager(out: Path, dist: Path = HTML_MANAGER_DIST) -> None:
-    """The html-manager's standalone script, its licence and the fonts it loads (next to itself) into the site."""
-    target = out / "assets" / "widgets"
-    target.mkdir(parents=True, exist_ok=True)
-    for source in dist.iterdir():
-        if source.name in ("embed.js", "embed.js.LICENSE.txt") or source.suffix in FONT_SUFFIXES:
-            shutil.copy2(source, target / source.name)
-    licence = dist.parent / "LICENSE"
-    if licence.is_file():
-        shutil.copy2(licence, target / "html-manager.LICENSE")
-
 
 def rewrite_notebook_links(markup: str, page: Page, pages: list[Page]) -> str:
     """Point links to lesson notebooks (``NN-x.ipynb``, ``../NN-x.ipynb#part``) at their pages."""
