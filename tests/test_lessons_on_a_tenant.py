@@ -83,3 +83,24 @@ def test_a_lesson_runs_on_a_tenant_and_skips_what_needs_the_sandbox(lesson, tena
         assert evidence in everything, evidence
     if lesson != "06-case-study-user-is-absent":
         assert guarded, "a lesson on a tenant skips at least its sandbox-only cells"
+
+
+# Notebooks that change the sandbox itself (its clock, settings, data, limits) run there whatever .env says,
+# and say so in one line; on a tenant they must still run top to bottom.
+ALWAYS_SANDBOX = ["10-authenticated-subscriptions", "solutions/05-error-catalog-solutions",
+                  "solutions/06-case-study-user-is-absent-solutions", "solutions/07-security-pitfalls-solutions",
+                  "solutions/08-caching-and-latency-solutions", "solutions/10-authenticated-subscriptions-solutions"]
+
+
+@pytest.mark.parametrize("name", ALWAYS_SANDBOX)
+def test_a_sandbox_only_notebook_says_so_on_a_tenant_and_runs(name, tenant_env, monkeypatch):
+    env_file, browser = tenant_env
+    monkeypatch.setenv(ENV_FILE_VARIABLE, str(env_file))
+    monkeypatch.setenv("BROWSER", str(browser))
+    path = NOTEBOOKS / f"{name}.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()  # raises on any cell error
+    first = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    assert "always run on the sandbox, whatever .env says" in text_of(first) or \
+        "always runs on the sandbox, whatever .env says" in text_of(first)
